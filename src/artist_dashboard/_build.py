@@ -1,0 +1,263 @@
+"""`build_dashboard`: asks the ports for aggregates and applies the rules to them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from attrs import field, frozen, validators
+
+from . import _rules as rules
+from ._dashboard import (
+    NEW_FOLLOWER,
+    NEW_POST,
+    ArtistDashboard,
+    ArtistDashboardActivityPost,
+    ArtistDashboardActivityUser,
+    ArtistDashboardAudience,
+    ArtistDashboardMeta,
+    ArtistDashboardProfile,
+    ArtistDashboardRecentActivity,
+    ArtistDashboardStats,
+    ArtistDashboardTopContent,
+)
+from ._errors import DashboardError, InvalidOptions, StorageError, UserNotFound
+from ._records import Follow, Post, User
+from .typing import Clock, FollowRepo, PostRepo, UserRepo
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise InvalidOptions(f"unknown IANA time zone {name!r}") from exc
+
+
+@frozen
+class CalendarWindows:
+    """Count new followers by calendar week and month in `time_zone` instead of rolling windows.
+
+    The week starts on `week_start` (0 = Monday ... 6 = Sunday) at local midnight; the month on
+    its 1st at local midnight. Both end at now.
+    """
+
+    time_zone: ZoneInfo = field(converter=_zone)
+    week_start: int = field(default=0, validator=[validators.ge(0), validators.le(6)])
+
+    def bounds(self, now: datetime) -> tuple[datetime, datetime]:
+        """(week start, month start) as UTC instants, both inclusive."""
+        local = now.astimezone(self.time_zone)
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0, tzinfo=None)
+        week = midnight - timedelta(days=(midnight.weekday() - self.week_start) % 7)
+        month = midnight.replace(day=1)
+        return (
+            rules.as_utc(week.replace(tzinfo=self.time_zone)),
+            rules.as_utc(month.replace(tzinfo=self.time_zone)),
+        )
+
+
+def _limit(maximum: int) -> list[Callable[[Any, Any, int], None]]:
+    def check(_instance: Any, attribute: Any, value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= maximum:
+            raise InvalidOptions(f"{attribute.name} must be an integer from 0 to {maximum}")
+
+    return [check]
+
+
+@frozen
+class DashboardOptions:
+    """How much of the dashboard to build; the defaults are the app's contract."""
+
+    top_content_limit: int = field(
+        default=rules.TOP_CONTENT_DEFAULT, validator=_limit(rules.TOP_CONTENT_MAX)
+    )
+    recent_activity_limit: int = field(
+        default=rules.RECENT_ACTIVITY_DEFAULT, validator=_limit(rules.RECENT_ACTIVITY_MAX)
+    )
+    calendar_windows: CalendarWindows | None = None
+
+    def new_follower_windows(self, now: datetime) -> tuple[datetime, datetime]:
+        """The exclusive lower bounds of "this week" and "this month" for `now`."""
+        if self.calendar_windows is None:
+            return now - rules.NEW_FOLLOWERS_WEEK, now - rules.NEW_FOLLOWERS_MONTH
+        week, month = self.calendar_windows.bounds(now)
+        # Windows are ``after < t``; the smallest step of a datetime makes the start inclusive.
+        tick = timedelta(microseconds=1)
+        return week - tick, month - tick
+
+
+@frozen
+class Repos:
+    """The three ports a build reads, and how to open one consistent snapshot of them.
+
+    A store that can read in one transaction passes `open_snapshot`; `build_dashboard` then
+    makes every read of one dashboard inside it.
+    """
+
+    users: UserRepo
+    posts: PostRepo
+    follows: FollowRepo
+    open_snapshot: Callable[[], AbstractContextManager[Repos]] | None = None
+
+    @classmethod
+    def of(cls, store: Any) -> Repos:
+        """Repos of one object that implements all three ports."""
+        return cls(users=store, posts=store, follows=store)
+
+    def snapshot(self) -> AbstractContextManager[Repos]:
+        if self.open_snapshot is None:
+            return _just(self)
+        return self.open_snapshot()
+
+
+@contextmanager
+def _just(repos: Repos) -> Iterator[Repos]:
+    yield repos
+
+
+def build_dashboard(
+    user_id: str,
+    repos: Repos,
+    clock: Clock,
+    options: DashboardOptions | None = None,
+) -> ArtistDashboard:
+    """The dashboard of `user_id` as of `clock.now()`.
+
+    Raises `UserNotFound` for an unknown user and `StorageError` (chained to the cause) when a
+    store fails; a failed build returns nothing, never part of a dashboard.
+    """
+    options = options or DashboardOptions()
+    now = rules.as_utc(clock.now())
+    try:
+        with repos.snapshot() as snapshot:
+            return _build(user_id, snapshot, now, options)
+    except DashboardError:
+        raise
+    except Exception as exc:
+        raise StorageError(f"the store failed: {type(exc).__name__}") from exc
+
+
+def _build(user_id: str, repos: Repos, now: datetime, options: DashboardOptions) -> ArtistDashboard:
+    user = repos.users.get_user(user_id)
+    if user is None:
+        raise UserNotFound(user_id)
+
+    totals = repos.posts.post_totals(user_id)
+    followers = repos.follows.count_followers(user_id)
+    week_after, month_after = options.new_follower_windows(now)
+    stats = ArtistDashboardStats(
+        followers_count=followers,
+        following_count=repos.follows.count_following(user_id),
+        posts_count=totals.posts,
+        collaborations_count=repos.posts.count_collaborations(user_id),
+        view_count=totals.view_count,
+        play_count=totals.play_count,
+        listen_count=totals.play_count,
+        likes_count=totals.likes_count,
+        comments_count=totals.comments_count,
+        saves_count=totals.saves_count,
+        shares_count=totals.shares_count,
+        engagement_rate=rules.engagement_rate(
+            sum(getattr(totals, name) for name in rules.SCORE_COUNTERS),
+            sum(getattr(totals, name) for name in rules.REACH_COUNTERS),
+        ),
+    )
+    audience = ArtistDashboardAudience(
+        followers=followers,
+        non_followers=0,
+        new_followers_this_week=repos.follows.count_new_followers(user_id, week_after, now),
+        new_followers_this_month=repos.follows.count_new_followers(user_id, month_after, now),
+    )
+    top: list[Post] = []
+    if options.top_content_limit:
+        candidates = repos.posts.top_posts(user_id, options.top_content_limit)
+        top = rules.rank_top_content(candidates, options.top_content_limit)
+    return ArtistDashboard(
+        profile=_profile(user),
+        stats=stats,
+        audience=audience,
+        top_content=tuple(_top_item(post) for post in top),
+        recent_activity=tuple(_recent_activity(user_id, repos, now, options.recent_activity_limit)),
+        meta=ArtistDashboardMeta(generated_at=now),
+    )
+
+
+def _profile(user: User) -> ArtistDashboardProfile:
+    return ArtistDashboardProfile(
+        id=user.id,
+        cover_image=user.cover_image,
+        avatar=user.avatar,
+        name=user.name,
+        stage_name=user.stage_name,
+        bio=user.bio,
+        is_verified=user.is_verified,
+    )
+
+
+def _top_item(post: Post) -> ArtistDashboardTopContent:
+    return ArtistDashboardTopContent(
+        id=post.id,
+        post_type=post.post_type,
+        thumbnail_url=post.thumbnail_url,
+        display_url=post.display_url,
+        content=post.content,
+        view_count=post.view_count,
+        play_count=post.play_count,
+        likes_count=post.likes_count,
+        comments_count=post.comments_count,
+        saves_count=post.saves_count,
+        shares_count=post.shares_count,
+        engagement_score=rules.engagement_score(post),
+        created_at=post.created_at,
+    )
+
+
+_Event = tuple[datetime, str, str, Post | Follow]
+
+
+def _recent_activity(
+    user_id: str, repos: Repos, now: datetime, limit: int
+) -> list[ArtistDashboardRecentActivity]:
+    if not limit:
+        return []
+    after = now - rules.ACTIVITY_WINDOW
+    posts = repos.posts.recent_posts(user_id, after, now, limit)
+    follows = repos.follows.recent_followers(user_id, after, now, limit)
+    events: list[_Event] = [(p.created_at, NEW_POST, p.id, p) for p in posts]
+    events += [(f.created_at, NEW_FOLLOWER, f.follower_id, f) for f in follows]
+    chosen = rules.order_activity(
+        (e for e in events if rules.in_window(e[0], after, now)), lambda e: e[:3], limit
+    )
+    follower_ids = {e[2] for e in chosen if e[1] == NEW_FOLLOWER}
+    people = repos.users.get_users(follower_ids) if follower_ids else {}
+    return [_activity(event, people) for event in chosen]
+
+
+def _activity(event: _Event, people: Mapping[str, User]) -> ArtistDashboardRecentActivity:
+    created_at, kind, ident, record = event
+    if isinstance(record, Post):
+        return ArtistDashboardRecentActivity(
+            type=kind,
+            created_at=created_at,
+            post=ArtistDashboardActivityPost(
+                id=record.id,
+                post_type=record.post_type,
+                content=record.content,
+                thumbnail_url=record.thumbnail_url,
+            ),
+        )
+    person = people.get(ident) or User(id=ident)
+    return ArtistDashboardRecentActivity(
+        type=kind,
+        created_at=created_at,
+        user=ArtistDashboardActivityUser(
+            id=ident,
+            name=person.name,
+            stage_name=person.stage_name,
+            avatar=person.avatar,
+            is_verified=person.is_verified,
+        ),
+    )

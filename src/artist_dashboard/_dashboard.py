@@ -1,0 +1,138 @@
+"""The response, one attrs class per Flutter model of the app (`ArtistDashboard...`).
+
+Field names are snake_case here; `artist_dashboard.wire` owns how they appear as JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import TypeVar
+
+from attrs import frozen
+
+_T = TypeVar("_T")
+
+
+def _tuple(items: Iterable[_T]) -> tuple[_T, ...]:
+    return tuple(items)
+
+
+@frozen
+class ArtistDashboardProfile:
+    id: str
+    cover_image: str
+    avatar: str
+    name: str
+    stage_name: str
+    bio: str
+    is_verified: bool
+
+
+@frozen
+class ArtistDashboardStats:
+    followers_count: int
+    following_count: int
+    posts_count: int
+    collaborations_count: int
+    view_count: int
+    play_count: int
+    listen_count: int
+    likes_count: int
+    comments_count: int
+    saves_count: int
+    shares_count: int
+    engagement_rate: float
+    score_percentage: float = 0.0
+    earnings: float = 0.0
+
+
+@frozen
+class ArtistDashboardAudience:
+    followers: int
+    non_followers: int
+    new_followers_this_week: int
+    new_followers_this_month: int
+
+
+@frozen
+class ArtistDashboardChartPoint:
+    """One day of the engagement chart (present only once a daily rollup exists, SPEC §6)."""
+
+    date: str
+    view_count: int
+    play_count: int
+    likes_count: int
+    comments_count: int
+    saves_count: int
+    shares_count: int
+    engagement_rate: float
+
+
+@frozen
+class ArtistDashboardTopContent:
+    id: str
+    post_type: str
+    thumbnail_url: str
+    display_url: str
+    content: str
+    view_count: int
+    play_count: int
+    likes_count: int
+    comments_count: int
+    saves_count: int
+    shares_count: int
+    engagement_score: int
+    created_at: datetime
+
+
+@frozen
+class ArtistDashboardActivityUser:
+    """A new follower's public fields only."""
+
+    id: str
+    name: str
+    stage_name: str
+    avatar: str
+    is_verified: bool
+
+
+@frozen
+class ArtistDashboardActivityPost:
+    id: str
+    post_type: str
+    content: str
+    thumbnail_url: str
+
+
+@frozen
+class ArtistDashboardRecentActivity:
+    """A ``newFollower`` event carries `user`, a ``newPost`` event carries `post`."""
+
+    type: str
+    created_at: datetime
+    user: ArtistDashboardActivityUser | None = None
+    post: ArtistDashboardActivityPost | None = None
+
+
+NEW_FOLLOWER = "newFollower"
+NEW_POST = "newPost"
+
+
+@frozen
+class ArtistDashboardMeta:
+    generated_at: datetime
+    chart_available: bool = False
+    earnings_available: bool = False
+    audience_analytics_available: bool = False
+
+
+@frozen(kw_only=True)
+class ArtistDashboard:
+    profile: ArtistDashboardProfile
+    stats: ArtistDashboardStats
+    audience: ArtistDashboardAudience
+    engagement_chart: tuple[ArtistDashboardChartPoint, ...] = ()
+    top_content: tuple[ArtistDashboardTopContent, ...] = ()
+    recent_activity: tuple[ArtistDashboardRecentActivity, ...] = ()
+    meta: ArtistDashboardMeta

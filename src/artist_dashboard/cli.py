@@ -1,0 +1,131 @@
+"""The command line: ``artist-dashboard`` (also ``python -m artist_dashboard``).
+
+JSON goes to stdout, diagnostics to stderr. Any failure exits non-zero with one line naming
+what went wrong, never a traceback: 2 for a bad argument, 1 for input or storage that cannot
+be used (unknown user, missing folder, bad line in strict mode), 70 for a bug.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import NoReturn
+
+from ._build import DashboardOptions, Repos, build_dashboard
+from ._clock import FixedClock, SystemClock
+from ._errors import DashboardError
+from .typing import Clock
+from .wire import parse_instant, to_json
+
+PROG = "artist-dashboard"
+EXIT_INPUT = 1
+EXIT_USAGE = 2
+EXIT_BUG = 70
+
+
+class _UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, raised instead of printed with usage."""
+
+    def error(self, message: str) -> NoReturn:
+        raise _UsageError(message)
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 instant") from None
+
+
+def _print_problem(problem: object) -> None:
+    print(f"{PROG}: {problem}", file=sys.stderr)
+
+
+def _emit(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import demo_dashboard
+
+    _emit(to_json(demo_dashboard(), indent=args.indent))
+    return 0
+
+
+def _cmd_schema(args: argparse.Namespace) -> int:
+    from .wire import json_schema
+
+    _emit(json.dumps(json_schema(), indent=args.indent))
+    return 0
+
+
+def _open_repos(args: argparse.Namespace) -> Repos:
+    from .dataset import load_dataset
+
+    return load_dataset(args.data, strict=args.strict, on_problem=_print_problem).repos
+
+
+def _cmd_build(args: argparse.Namespace) -> int:
+    clock: Clock = FixedClock(args.now) if args.now else SystemClock()
+    options = DashboardOptions(top_content_limit=args.top)
+    dashboard = build_dashboard(args.user, _open_repos(args), clock, options)
+    _emit(to_json(dashboard, indent=args.indent))
+    return 0
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="A music artist's private analytics dashboard.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help_text: str, run: Callable[[argparse.Namespace], int]) -> _Parser:
+        sub: _Parser = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(run=run)
+        sub.add_argument("--indent", type=int, default=2, help="JSON indent (default 2)")
+        return sub
+
+    command("demo", "print the demo artist's dashboard", _cmd_demo)
+    command("schema", "print the JSON Schema of the dashboard response", _cmd_schema)
+
+    build = command("build", "print one user's dashboard as JSON", _cmd_build)
+    build.add_argument("--user", required=True, metavar="ID", help="the user id")
+    build.add_argument("--data", required=True, metavar="DIR", help="a dataset folder")
+    build.add_argument("--now", type=_instant, metavar="ISO-8601", help="build as of this instant")
+    build.add_argument("--strict", action="store_true", help="stop at the first unreadable line")
+    build.add_argument("--top", type=int, default=5, metavar="N", help="top content size, 0-50")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(message)s", stream=sys.stderr)
+    try:
+        args = make_parser().parse_args(argv)
+        run: Callable[[argparse.Namespace], int] = args.run
+        return run(args)
+    except _UsageError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except DashboardError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except OSError as exc:
+        print(f"{PROG}: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the last line of defence: one line, never a traceback
+        print(f"{PROG}: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_BUG
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
