@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from attrs import field, frozen, validators
 
-from . import _rules as rules
+from . import rules
 from ._dashboard import (
     NEW_FOLLOWER,
     NEW_POST,

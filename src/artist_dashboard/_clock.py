@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from attrs import field, frozen
 
-from ._rules import as_utc
+from .rules import as_utc
 
 
 class SystemClock:

@@ -6,9 +6,10 @@ Field names are snake_case here; `artist_dashboard.wire` owns how they appear as
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypeVar
 
+import attrs
 from attrs import frozen
 
 _T = TypeVar("_T")
@@ -59,7 +60,7 @@ class ArtistDashboardAudience:
 class ArtistDashboardChartPoint:
     """One day of the engagement chart (present only once a daily rollup exists, SPEC §6)."""
 
-    date: str
+    date: date
     view_count: int
     play_count: int
     likes_count: int
@@ -136,3 +137,20 @@ class ArtistDashboard:
     top_content: tuple[ArtistDashboardTopContent, ...] = ()
     recent_activity: tuple[ArtistDashboardRecentActivity, ...] = ()
     meta: ArtistDashboardMeta
+
+
+# Real types instead of strings (this module uses postponed annotations), for cattrs and for
+# anyone introspecting the classes, such as Hypothesis' `builds`.
+for _cls in (
+    ArtistDashboardProfile,
+    ArtistDashboardStats,
+    ArtistDashboardAudience,
+    ArtistDashboardChartPoint,
+    ArtistDashboardTopContent,
+    ArtistDashboardActivityUser,
+    ArtistDashboardActivityPost,
+    ArtistDashboardRecentActivity,
+    ArtistDashboardMeta,
+    ArtistDashboard,
+):
+    attrs.resolve_types(_cls)

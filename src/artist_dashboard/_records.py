@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 from attrs import field, frozen
 
-from ._rules import as_utc, clamp_counter, log
+from .rules import as_utc, clamp_counter, log
 
 
 def _text(value: object, self_: Any, attribute: attrs.Attribute[Any]) -> str:

@@ -17,7 +17,7 @@ from typing import NoReturn
 
 from ._build import DashboardOptions, Repos, build_dashboard
 from ._clock import FixedClock, SystemClock
-from ._errors import DashboardError
+from ._errors import DashboardError, InvalidOptions
 from .typing import Clock
 from .wire import parse_instant, to_json
 
@@ -110,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = make_parser().parse_args(argv)
         run: Callable[[argparse.Namespace], int] = args.run
         return run(args)
-    except _UsageError as exc:
+    except (_UsageError, InvalidOptions) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except DashboardError as exc:

@@ -26,17 +26,21 @@ from attrs import frozen
 
 from ._errors import DashboardError
 from ._records import Follow, Post, User
-from ._rules import log
+from .rules import log
 from .memory import InMemoryStore
 from .wire import format_instant, parse_instant
 
 __all__ = [
     "DatasetError",
     "Problem",
+    "UnreadableDocument",
     "iter_follows",
     "iter_posts",
     "iter_users",
     "load_dataset",
+    "parse_follow",
+    "parse_post",
+    "parse_user",
     "write_dataset",
 ]
 
@@ -64,7 +68,7 @@ class DatasetError(DashboardError):
     """The dataset cannot be read at all (no such folder), or a line is bad in strict mode."""
 
 
-class _Unreadable(Exception):
+class UnreadableDocument(ValueError):
     """One document cannot be read; the message is the reason."""
 
 
@@ -84,11 +88,11 @@ def _log(problem: Problem) -> None:
 
 def _number_text(text: object, kind: str) -> int | float:
     if not isinstance(text, str):
-        raise _Unreadable(f"{kind} must hold a string")
+        raise UnreadableDocument(f"{kind} must hold a string")
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise _Unreadable(f"{kind} {text!r} is not a number") from None
+        raise UnreadableDocument(f"{kind} {text!r} is not a number") from None
     if value.is_finite() and value == value.to_integral_value():
         return int(value)
     return float(value)
@@ -104,7 +108,7 @@ def _plain(value: Any) -> Any:
         ((key, inner),) = value.items()
         if key == "$oid":
             if not isinstance(inner, str):
-                raise _Unreadable("$oid must hold a string")
+                raise UnreadableDocument("$oid must hold a string")
             return inner
         if key in ("$numberLong", "$numberInt", "$numberDouble", "$numberDecimal"):
             return _number_text(inner, key)
@@ -124,18 +128,18 @@ def _instant(value: Any, name: str) -> datetime:
             # parse_instant treats a time without an offset as UTC (SPEC §3).
             return parse_instant(value)
         except ValueError:
-            raise _Unreadable(f"{name}: {value!r} is not an ISO-8601 time") from None
+            raise UnreadableDocument(f"{name}: {value!r} is not an ISO-8601 time") from None
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         try:
             return _EPOCH + timedelta(milliseconds=value)
         except OverflowError:
-            raise _Unreadable(f"{name}: {value!r} milliseconds is out of range") from None
-    raise _Unreadable(f"{name}: {value!r} is not a time")
+            raise UnreadableDocument(f"{name}: {value!r} milliseconds is out of range") from None
+    raise UnreadableDocument(f"{name}: {value!r} is not a time")
 
 
 def _required(doc: dict[str, Any], name: str) -> Any:
     if doc.get(name) is None:
-        raise _Unreadable(f"no {name}")
+        raise UnreadableDocument(f"no {name}")
     return doc[name]
 
 
@@ -144,7 +148,7 @@ def _identifier(value: Any, name: str) -> str:
         return value
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
-    raise _Unreadable(f"{name}: {value!r} is not an id")
+    raise UnreadableDocument(f"{name}: {value!r} is not an id")
 
 
 def _text(doc: dict[str, Any], name: str) -> Any:
@@ -153,7 +157,7 @@ def _text(doc: dict[str, Any], name: str) -> Any:
         return value  # None is corrected (and logged) by the record
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
-    raise _Unreadable(f"{name}: {value!r} is not text")
+    raise UnreadableDocument(f"{name}: {value!r} is not text")
 
 
 def _counter(doc: dict[str, Any], name: str) -> Any:
@@ -163,9 +167,9 @@ def _counter(doc: dict[str, Any], name: str) -> Any:
     if isinstance(value, str):
         try:
             return _number_text(value.strip(), name)
-        except _Unreadable:
+        except UnreadableDocument:
             pass
-    raise _Unreadable(f"{name}: {value!r} is not a number")
+    raise UnreadableDocument(f"{name}: {value!r} is not a number")
 
 
 def _flag(doc: dict[str, Any], name: str) -> bool:
@@ -176,7 +180,7 @@ def _flag(doc: dict[str, Any], name: str) -> bool:
         return value
     if value in (0, 1) and isinstance(value, int):
         return bool(value)
-    raise _Unreadable(f"{name}: {value!r} is not true or false")
+    raise UnreadableDocument(f"{name}: {value!r} is not true or false")
 
 
 def _id_list(doc: dict[str, Any], name: str) -> tuple[str, ...]:
@@ -186,14 +190,15 @@ def _id_list(doc: dict[str, Any], name: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list):
-        raise _Unreadable(f"{name}: {value!r} is not a list of ids")
+        raise UnreadableDocument(f"{name}: {value!r} is not a list of ids")
     return tuple(_identifier(v, name) for v in value)
 
 
 # --- documents -----------------------------------------------------------------------------
 
 
-def _user(doc: dict[str, Any]) -> User:
+def parse_user(doc: dict[str, Any]) -> User:
+    """A user record from a plain-JSON document (raises on an unreadable one)."""
     return User(
         id=_identifier(_required(doc, "_id"), "_id"),
         name=_text(doc, "name"),
@@ -205,7 +210,8 @@ def _user(doc: dict[str, Any]) -> User:
     )
 
 
-def _post(doc: dict[str, Any]) -> Post:
+def parse_post(doc: dict[str, Any]) -> Post:
+    """A post record from a plain-JSON document (raises on an unreadable one)."""
     return Post(
         id=_identifier(_required(doc, "_id"), "_id"),
         author_id=_identifier(_required(doc, "authorId"), "authorId"),
@@ -225,7 +231,8 @@ def _post(doc: dict[str, Any]) -> Post:
     )
 
 
-def _follow(doc: dict[str, Any]) -> Follow:
+def parse_follow(doc: dict[str, Any]) -> Follow:
+    """A follow record from a plain-JSON document (raises on an unreadable one)."""
     return Follow(
         follower_id=_identifier(_required(doc, "followerId"), "followerId"),
         followee_id=_identifier(_required(doc, "followeeId"), "followeeId"),
@@ -247,22 +254,22 @@ def _read(
     with path.open("rb") as lines:
         for number, raw in enumerate(lines, start=1):
             try:
-                text = raw.decode("utf-8").strip()
+                text = raw.decode("utf-8").lstrip("\ufeff").strip()
                 if not text:
                     continue
                 doc = json.loads(text)
                 if not isinstance(doc, dict):
-                    raise _Unreadable("not a JSON object")
+                    raise UnreadableDocument("not a JSON object")
                 record = parse(_plain(doc))
                 key = identity(record)
                 if key in seen:
-                    raise _Unreadable(f"repeats {key}; the first one was kept")
+                    raise UnreadableDocument(f"repeats {key}; the first one was kept")
                 seen.add(key)
             except UnicodeDecodeError:
                 on_problem(Problem(file_name, number, "not UTF-8 text"))
             except json.JSONDecodeError as exc:
                 on_problem(Problem(file_name, number, f"not JSON ({exc.msg})"))
-            except _Unreadable as exc:
+            except UnreadableDocument as exc:
                 on_problem(Problem(file_name, number, str(exc)))
             else:
                 yield record
@@ -277,18 +284,18 @@ def _check_folder(folder: str | Path) -> Path:
 
 def iter_users(folder: str | Path, on_problem: OnProblem = _raise) -> Iterator[User]:
     """The users of the dataset; a bad line goes to `on_problem` (by default: raise)."""
-    return _read(_check_folder(folder), USERS_FILE, _user, lambda u: f"_id {u.id}", on_problem)
+    return _read(_check_folder(folder), USERS_FILE, parse_user, lambda u: f"_id {u.id}", on_problem)
 
 
 def iter_posts(folder: str | Path, on_problem: OnProblem = _raise) -> Iterator[Post]:
-    return _read(_check_folder(folder), POSTS_FILE, _post, lambda p: f"_id {p.id}", on_problem)
+    return _read(_check_folder(folder), POSTS_FILE, parse_post, lambda p: f"_id {p.id}", on_problem)
 
 
 def iter_follows(folder: str | Path, on_problem: OnProblem = _raise) -> Iterator[Follow]:
     return _read(
         _check_folder(folder),
         FOLLOWS_FILE,
-        _follow,
+        parse_follow,
         lambda f: f"the follow of {f.followee_id} by {f.follower_id}",
         on_problem,
     )

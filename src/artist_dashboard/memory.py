@@ -11,7 +11,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 
-from . import _rules as rules
+from . import rules
 from ._build import Repos
 from ._records import Follow, Post, PostTotals, User
 

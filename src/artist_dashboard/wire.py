@@ -10,6 +10,7 @@
   ``user`` and no ``post``, a ``newPost`` carries ``post`` and no ``user``.
 - A top content item also carries ``sharesCount`` (so a client can check ``engagementScore``);
   the schema does not require it, so the app's original example still validates.
+- A chart point's ``date`` is a calendar day, ``YYYY-MM-DD``.
 - Strings are never null; lists are JSON arrays (``engagementChart`` is ``[]`` until a daily
   rollup exists).
 
@@ -22,7 +23,7 @@ from __future__ import annotations
 import json
 import types
 import typing
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import attrs
@@ -102,6 +103,8 @@ def _number(value: float) -> float | int:
 
 def _make_converter() -> cattrs.Converter:
     converter = cattrs.Converter(unstruct_collection_overrides={tuple: list})
+    converter.register_unstructure_hook(date, date.isoformat)
+    converter.register_structure_hook(date, lambda v, _: date.fromisoformat(v))
     converter.register_unstructure_hook(datetime, format_instant)
     converter.register_structure_hook(datetime, lambda v, _: parse_instant(v))
     converter.register_unstructure_hook(float, _number)
@@ -173,6 +176,7 @@ def _type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
         int: {"type": "integer", "minimum": 0},
         float: {"type": "number", "minimum": 0},
         datetime: _INSTANT_SCHEMA,
+        date: {"type": "string", "format": "date"},
     }
     return dict(simple[tp])
 
@@ -203,8 +207,6 @@ def _class_schema(cls: type, defs: dict[str, Any]) -> None:
                 (NEW_POST, "post", "user"),
             )
         ]
-    if cls is ArtistDashboardChartPoint:
-        properties["date"] = {"type": "string", "format": "date"}
     defs[cls.__name__] = schema
 
 

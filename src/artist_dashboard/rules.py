@@ -14,6 +14,28 @@ from typing import TYPE_CHECKING, TypeVar
 if TYPE_CHECKING:
     from ._records import Post
 
+__all__ = [
+    "ACTIVITY_WINDOW",
+    "NEW_FOLLOWERS_MONTH",
+    "NEW_FOLLOWERS_WEEK",
+    "POST_COUNTERS",
+    "REACH_COUNTERS",
+    "RECENT_ACTIVITY_DEFAULT",
+    "RECENT_ACTIVITY_MAX",
+    "SCORE_COUNTERS",
+    "TOP_CONTENT_DEFAULT",
+    "TOP_CONTENT_MAX",
+    "as_utc",
+    "clamp_counter",
+    "engagement_rate",
+    "engagement_score",
+    "in_window",
+    "is_collaboration",
+    "order_activity",
+    "rank_top_content",
+    "ranking_key",
+]
+
 log = logging.getLogger("artist_dashboard")
 _Event = TypeVar("_Event")
 

@@ -1,0 +1,174 @@
+"""The dataset loader: plain and Extended JSON, bad lines reported by file and line, strict."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from artist_dashboard import FixedClock, build_dashboard
+from artist_dashboard.dataset import DatasetError, Problem, load_dataset, write_dataset
+from artist_dashboard.demo import DEMO_NOW, DEMO_USER_ID, demo_dashboard, demo_records
+from artist_dashboard.testing import Documents, documents
+from artist_dashboard.wire import to_dict
+
+from ..helpers import write_documents
+from ..oracle import expected_dashboard
+
+
+def write_lines(folder: Path, name: str, lines: list[Any]) -> None:
+    folder.mkdir(exist_ok=True)
+    text = "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines)
+    (folder / name).write_text(text + "\n", encoding="utf-8")
+
+
+def load(folder: Path) -> tuple[Any, list[Problem]]:
+    problems: list[Problem] = []
+    store = load_dataset(folder, on_problem=problems.append)
+    return store, problems
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(docs=documents())
+def test_every_figure_agrees_with_an_independent_computation(
+    docs: Documents, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """For every user of a random dataset (mixed plain and Extended JSON), the dashboard
+    equals the spec's rules computed independently from the raw documents."""
+    folder = write_documents(tmp_path_factory.mktemp("data"), docs, seed=len(docs.posts))
+    store, problems = load(folder)
+    assert problems == []
+    for user in docs.users:
+        got = to_dict(build_dashboard(user["_id"], store.repos, FixedClock(docs.now)))
+        want = expected_dashboard(user["_id"], docs.users, docs.posts, docs.follows, docs.now)
+        assert got == want
+
+
+def test_extended_json_as_mongoexport_writes_it(tmp_path: Path) -> None:
+    """$oid, $date (ISO and epoch ms), $numberLong and $numberInt read as plain values."""
+    write_lines(
+        tmp_path,
+        "users.jsonl",
+        [{"_id": {"$oid": "665f00000000000000000001"}, "name": "A", "extra": [1, 2]}],
+    )
+    write_lines(
+        tmp_path,
+        "posts.jsonl",
+        [
+            {
+                "_id": {"$oid": "665f00000000000000000002"},
+                "authorId": {"$oid": "665f00000000000000000001"},
+                "createdAt": {"$date": {"$numberLong": "1780876800000"}},
+                "viewCount": {"$numberLong": "9007199254740993"},
+                "likesCount": {"$numberInt": "7"},
+            },
+            {
+                "_id": "p2",
+                "authorId": "665f00000000000000000001",
+                "createdAt": {"$date": "2026-06-07T00:00:00.000Z"},
+            },
+        ],
+    )
+    store, problems = load(tmp_path)
+    assert problems == []
+    first = store.get_user("665f00000000000000000001")
+    assert first is not None
+    assert first.name == "A"
+    posts = {p.id: p for p in store.posts}
+    big = posts["665f00000000000000000002"]
+    assert big.created_at == datetime(2026, 6, 8, tzinfo=UTC)
+    assert (big.view_count, big.likes_count) == (2**53 + 1, 7)
+
+
+def test_bad_lines_are_reported_and_the_rest_loads(tmp_path: Path) -> None:
+    """Each unreadable line is named by file and line; good lines around it still load."""
+    write_lines(
+        tmp_path,
+        "posts.jsonl",
+        [
+            {"_id": "ok1", "authorId": "a", "createdAt": "2026-01-01T00:00:00Z"},
+            "{not json",
+            {"authorId": "a", "createdAt": "2026-01-01T00:00:00Z"},
+            {"_id": "p3", "authorId": "a", "createdAt": "2026-01-01", "viewCount": "lots"},
+            {"_id": "p4", "authorId": "a", "createdAt": "yesterday"},
+            [1, 2],
+            {"_id": "ok1", "authorId": "a", "createdAt": "2026-01-01T00:00:00Z"},
+            {"_id": "ok2", "authorId": "a", "createdAt": "2026-01-02T00:00:00Z"},
+        ],
+    )
+    store, problems = load(tmp_path)
+    assert [p.id for p in store.posts] == ["ok1", "ok2"]
+    assert [(p.file, p.line) for p in problems] == [("posts.jsonl", n) for n in range(2, 8)]
+    reasons = [p.reason for p in problems]
+    assert reasons[0].startswith("not JSON")
+    assert reasons[1] == "no _id"
+    assert "viewCount" in reasons[2]
+    assert "createdAt" in reasons[3]
+    assert reasons[4] == "not a JSON object"
+    assert "repeats _id ok1" in reasons[5]
+    assert str(problems[1]) == "posts.jsonl:3: no _id"
+
+
+def test_strict_mode_stops_at_the_first_bad_line(tmp_path: Path) -> None:
+    """With strict=True one bad line is fatal, and names itself."""
+    write_lines(tmp_path, "follows.jsonl", [{"followerId": "a", "followeeId": "b"}])
+    with pytest.raises(DatasetError, match=r"follows.jsonl:1: no createdAt"):
+        load_dataset(tmp_path, strict=True)
+
+
+def test_bad_values_in_readable_lines_are_corrected_and_logged(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Negative and null counters, null text and naive times load, corrected per SPEC §5."""
+    write_lines(tmp_path, "users.jsonl", [{"_id": "u", "name": None, "isVerified": None}])
+    write_lines(
+        tmp_path,
+        "posts.jsonl",
+        [
+            {
+                "_id": "p",
+                "authorId": "u",
+                "createdAt": "2026-01-01T10:00:00",
+                "viewCount": -4,
+                "playCount": None,
+                "content": None,
+            }
+        ],
+    )
+    with caplog.at_level(logging.WARNING, logger="artist_dashboard"):
+        store, problems = load(tmp_path)
+    (post,) = store.posts
+    assert problems == []
+    assert (post.view_count, post.play_count, post.content) == (0, 0, "")
+    assert post.created_at == datetime(2026, 1, 1, 10, tzinfo=UTC)
+    assert "view_count -4 counted as 0" in caplog.text
+
+
+def test_missing_files_mean_no_documents_and_missing_folder_is_an_error(tmp_path: Path) -> None:
+    """An empty folder is an empty dataset; a folder that does not exist is a DatasetError."""
+    store, problems = load(tmp_path)
+    assert (store.users, store.posts, store.follows, problems) == ([], [], [], [])
+    with pytest.raises(DatasetError, match="no such dataset folder"):
+        load_dataset(tmp_path / "nope")
+
+
+def test_written_dataset_reads_back_to_the_same_dashboard(tmp_path: Path) -> None:
+    """The demo written as a dataset folder and loaded again gives the demo's dashboard."""
+    users, posts, follows = demo_records()
+    store, problems = load(write_dataset(tmp_path, users, posts, follows))
+    assert problems == []
+    rebuilt = build_dashboard(DEMO_USER_ID, store.repos, FixedClock(DEMO_NOW))
+    assert rebuilt == demo_dashboard()
+
+
+def test_byte_order_mark_and_blank_lines_are_tolerated(tmp_path: Path) -> None:
+    """A UTF-8 BOM (as some editors write) and blank lines are not problems."""
+    (tmp_path / "users.jsonl").write_bytes(b'\xef\xbb\xbf{"_id": "u"}\n\n{"_id": "v"}\n')
+    store, problems = load(tmp_path)
+    assert problems == []
+    assert sorted(u.id for u in store.users) == ["u", "v"]
