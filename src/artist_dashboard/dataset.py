@@ -26,8 +26,8 @@ from attrs import frozen
 
 from ._errors import DashboardError
 from ._records import Follow, Post, User
-from .rules import log
 from .memory import InMemoryStore
+from .rules import log
 from .wire import format_instant, parse_instant
 
 __all__ = [

@@ -11,8 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from artist_dashboard import CalendarWindows, DashboardOptions, InvalidOptions, Post
-from artist_dashboard import rules
+from artist_dashboard import CalendarWindows, DashboardOptions, InvalidOptions, Post, rules
 
 NOW = datetime(2026, 6, 8, tzinfo=UTC)
 MS = timedelta(milliseconds=1)
