@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 import random
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from artist_dashboard.testing import Documents
+from artist_dashboard.wire import parse_instant
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 _OID = re.compile(r"^[0-9a-f]{24}$")
 _COUNTERS = {"viewCount", "playCount", "likesCount", "commentsCount", "savesCount", "sharesCount"}
@@ -23,9 +27,7 @@ def _extended(key: str, value: Any, rng: random.Random) -> Any:
     if key == "collaboratorIds":
         return [{"$oid": v} if _OID.match(v) else v for v in value]
     if key == "createdAt":
-        from artist_dashboard.wire import parse_instant
-
-        millis = int(parse_instant(value).timestamp() * 1000)
+        millis = (parse_instant(value) - EPOCH) // timedelta(milliseconds=1)
         return rng.choice([{"$date": value}, {"$date": {"$numberLong": str(millis)}}])
     if key in _COUNTERS and isinstance(value, int) and not isinstance(value, bool):
         if -(2**31) <= value < 2**31 and rng.random() < 0.5:

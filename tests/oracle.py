@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
 COUNTERS = ["viewCount", "playCount", "likesCount", "commentsCount", "savesCount", "sharesCount"]
@@ -34,7 +34,9 @@ def _text(value: Any) -> str:
 
 
 def _number(value: Decimal) -> int | float:
-    return int(value) if value == value.to_integral_value() else float(value)
+    """The rate as JSON carries it: the double nearest the exact value, whole ones as ints."""
+    nearest = float(value)
+    return int(nearest) if nearest.is_integer() else nearest
 
 
 def expected_dashboard(
@@ -65,11 +67,11 @@ def expected_dashboard(
     reach = sums["viewCount"] + sums["playCount"]
     rate = Decimal(0)
     if reach:
-        rate = (Decimal(engagement) * 100 / Decimal(reach)).quantize(
-            Decimal("0.01"), rounding=ROUND_HALF_UP
-        )
-    # Decimal division has 28 significant digits; exactness for huge sums is checked by the
-    # unit tests of the rate, with Fraction.
+        with localcontext() as exact:
+            exact.prec = 200  # far more digits than any sum here has: no rounding but ours
+            rate = (Decimal(engagement) * 100 / Decimal(reach)).quantize(
+                Decimal("0.01"), rounding=ROUND_HALF_UP
+            )
 
     def score(p: dict[str, Any]) -> int:
         return sum(_count(p.get(c)) for c in COUNTERS[2:])

@@ -60,7 +60,8 @@ def _ids(value: object) -> tuple[str, ...]:
         return ()
     if isinstance(value, str):
         return (value,)
-    return tuple(dict.fromkeys(str(v) for v in value))  # type: ignore[attr-defined]
+    # A set of ids, held in one canonical order so that equal posts compare equal.
+    return tuple(sorted({str(v) for v in value}))  # type: ignore[attr-defined]
 
 
 # Converters that take self name the record in their log line. attrs' mypy plugin cannot see

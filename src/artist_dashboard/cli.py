@@ -17,11 +17,17 @@ from typing import NoReturn
 
 from ._build import DashboardOptions, Repos, build_dashboard
 from ._clock import FixedClock, SystemClock
-from ._errors import DashboardError, InvalidOptions
+from ._database import DEFAULT_DATABASE, open_database
+from ._database import first_line as _first_line
+from ._errors import DashboardError, InvalidOptions, StorageError
 from .typing import Clock
 from .wire import parse_instant, to_json
 
 PROG = "artist-dashboard"
+_DB_HELP = (
+    "a database URL (sqlite:///file.db, postgresql+psycopg://user@host/db) or a SQLite file "
+    f"path; default: $ARTIST_DASHBOARD_DB, else {DEFAULT_DATABASE}"
+)
 EXIT_INPUT = 1
 EXIT_USAGE = 2
 EXIT_BUG = 70
@@ -43,6 +49,16 @@ def _instant(text: str) -> datetime:
         return parse_instant(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 instant") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return value
 
 
 def _print_problem(problem: object) -> None:
@@ -68,9 +84,37 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 
 def _open_repos(args: argparse.Namespace) -> Repos:
-    from .dataset import load_dataset
+    if args.data is not None:
+        from .dataset import load_dataset
 
-    return load_dataset(args.data, strict=args.strict, on_problem=_print_problem).repos
+        return load_dataset(args.data, strict=args.strict, on_problem=_print_problem).repos
+    from .sql import SqlStore
+
+    return SqlStore(open_database(args.db, create=False)).repos
+
+
+def _cmd_load(args: argparse.Namespace) -> int:
+    from .dataset import dataset_folder
+    from .sql import load_dataset_into
+
+    dataset_folder(args.data)  # before a database file is created for nothing
+    engine = open_database(args.db, create=True)
+    report = load_dataset_into(
+        engine,
+        args.data,
+        batch_size=args.batch_size,
+        strict=args.strict,
+        on_problem=_print_problem,
+    )
+    summary = {
+        "users": report.users,
+        "posts": report.posts,
+        "follows": report.follows,
+        "problems": len(report.problems),
+        "database": engine.url.render_as_string(hide_password=True),
+    }
+    _emit(json.dumps(summary, indent=args.indent))
+    return 0
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -96,10 +140,20 @@ def make_parser() -> argparse.ArgumentParser:
 
     build = command("build", "print one user's dashboard as JSON", _cmd_build)
     build.add_argument("--user", required=True, metavar="ID", help="the user id")
-    build.add_argument("--data", required=True, metavar="DIR", help="a dataset folder")
+    source = build.add_mutually_exclusive_group()
+    source.add_argument("--data", metavar="DIR", help="read a dataset folder")
+    source.add_argument("--db", default=None, metavar="URL", help=_DB_HELP)
     build.add_argument("--now", type=_instant, metavar="ISO-8601", help="build as of this instant")
     build.add_argument("--strict", action="store_true", help="stop at the first unreadable line")
     build.add_argument("--top", type=int, default=5, metavar="N", help="top content size, 0-50")
+
+    load = command("load", "create the tables if missing and load a dataset", _cmd_load)
+    load.add_argument("--data", required=True, metavar="DIR", help="the dataset folder")
+    load.add_argument("--db", default=None, metavar="URL", help=_DB_HELP)
+    load.add_argument("--strict", action="store_true", help="load nothing if any line is bad")
+    load.add_argument(
+        "--batch-size", type=_positive, default=5000, metavar="N", help="rows per transaction"
+    )
     return parser
 
 
@@ -113,6 +167,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (_UsageError, InvalidOptions) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except StorageError as exc:
+        print(f"{PROG}: {exc}: {_first_line(exc.__cause__)}", file=sys.stderr)
+        return EXIT_INPUT
     except DashboardError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return EXIT_INPUT

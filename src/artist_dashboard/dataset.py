@@ -275,7 +275,8 @@ def _read(
                 yield record
 
 
-def _check_folder(folder: str | Path) -> Path:
+def dataset_folder(folder: str | Path) -> Path:
+    """`folder` as a Path, or `DatasetError` when it is not a folder."""
     path = Path(folder)
     if not path.is_dir():
         raise DatasetError(f"{path}: no such dataset folder")
@@ -284,16 +285,20 @@ def _check_folder(folder: str | Path) -> Path:
 
 def iter_users(folder: str | Path, on_problem: OnProblem = _raise) -> Iterator[User]:
     """The users of the dataset; a bad line goes to `on_problem` (by default: raise)."""
-    return _read(_check_folder(folder), USERS_FILE, parse_user, lambda u: f"_id {u.id}", on_problem)
+    return _read(
+        dataset_folder(folder), USERS_FILE, parse_user, lambda u: f"_id {u.id}", on_problem
+    )
 
 
 def iter_posts(folder: str | Path, on_problem: OnProblem = _raise) -> Iterator[Post]:
-    return _read(_check_folder(folder), POSTS_FILE, parse_post, lambda p: f"_id {p.id}", on_problem)
+    return _read(
+        dataset_folder(folder), POSTS_FILE, parse_post, lambda p: f"_id {p.id}", on_problem
+    )
 
 
 def iter_follows(folder: str | Path, on_problem: OnProblem = _raise) -> Iterator[Follow]:
     return _read(
-        _check_folder(folder),
+        dataset_folder(folder),
         FOLLOWS_FILE,
         parse_follow,
         lambda f: f"the follow of {f.followee_id} by {f.follower_id}",
@@ -316,7 +321,7 @@ def load_dataset(
         report = on_problem
     else:
         report = _log
-    path = _check_folder(folder)
+    path = dataset_folder(folder)
     return InMemoryStore(
         users=list(iter_users(path, report)),
         posts=list(iter_posts(path, report)),

@@ -1,5 +1,5 @@
-"""Test helpers shipped to users: Hypothesis strategies for datasets, and (with the SQL
-issue) the conformance kit for stores.
+"""Test helpers shipped to users: Hypothesis strategies for datasets, and the conformance kit
+that proves a store computes what the core's rules say (`StoreConformance`).
 
 Needs the ``test`` extra (pytest and Hypothesis). `FixedClock` and `InMemoryStore` live in the
 package itself and are re-exported here for convenience.
@@ -7,12 +7,17 @@ package itself and are re-exported here for convenience.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from attrs import frozen
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from . import rules
+from ._build import Repos, build_dashboard
 from ._clock import FixedClock
 from ._records import Follow, Post, User
 from .dataset import parse_follow, parse_post, parse_user
@@ -25,8 +30,12 @@ __all__ = [
     "Documents",
     "FixedClock",
     "InMemoryStore",
+    "Loader",
+    "MemoryStoreConformance",
+    "StoreConformance",
     "datasets",
     "documents",
+    "to_dataset",
 ]
 
 #: The instant datasets are generated around.
@@ -42,7 +51,13 @@ _EDGES = [
     *(NOW - timedelta(days=d) + k * _MS for d in (7, 30) for k in (-1, 0, 1)),
 ]
 _IDS = ["a", "b", "B", "aa", "ab", "z", "é", "665f00000000000000000001", "665f0000000000000000000a"]
-_TEXT = st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["", "New track", "🎵 ñ"]))
+# No NUL: PostgreSQL text cannot hold it.
+_CHARS = st.characters(codec="utf-8", exclude_characters="\x00")
+_TEXT = st.one_of(
+    st.none(),
+    st.text(_CHARS, max_size=12),
+    st.sampled_from(["", "New track", "🎵 ñ"]),
+)
 _COUNTER = st.one_of(
     st.integers(0, 6),
     st.integers(0, 6),
@@ -155,3 +170,167 @@ def to_dataset(docs: Documents) -> Dataset:
 def datasets(max_posts: int = 25, max_follows: int = 40) -> st.SearchStrategy[Dataset]:
     """Random datasets as records (see `documents` for what they contain)."""
     return documents(max_posts, max_follows).map(to_dataset)
+
+
+# --- the conformance kit -------------------------------------------------------------------
+
+_DAY = timedelta(days=1)
+_WINDOWS = st.one_of(
+    st.just((NOW - rules.NEW_FOLLOWERS_WEEK, NOW)),
+    st.just((NOW - rules.NEW_FOLLOWERS_MONTH, NOW)),
+    st.tuples(_instants(), _instants()).map(sorted).map(tuple),
+)
+# Each kit test runs once per store subclass (differing executors, by design); the `load`
+# fixture is function-scoped but replaces the store's whole content for every example.
+_KIT_SETTINGS = settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.differing_executors,
+    ],
+)
+
+Loader = Callable[[Dataset], Repos]
+
+
+def _agree(got: object, expected: object, what: str) -> None:
+    """Fail with both answers side by side (the kit runs outside pytest's assert rewriting)."""
+    if got != expected:
+        raise AssertionError(f"{what}\n  store:     {got!r}\n  reference: {expected!r}")
+
+
+class StoreConformance:
+    """Checks a store against the in-memory reference, port method by port method.
+
+    Subclass it in a test module and define one fixture, `load`, that returns a function taking
+    a `Dataset`, replacing whatever the store holds with it, and returning the store's `Repos`::
+
+        class TestMyStore(StoreConformance):
+            @pytest.fixture
+            def load(self, my_engine):
+                def load(dataset):
+                    empty_my_tables(my_engine)
+                    copy_into_my_tables(my_engine, dataset)
+                    return MyStore(my_engine).repos
+                return load
+
+    Every test draws datasets with ties, deleted posts, collaborators, window edges to the
+    millisecond, future dates, clamped counters, unicode text and counters up to 2**53, and
+    compares every answer with `InMemoryStore`'s, for every user id the dataset mentions plus
+    one it does not.
+    """
+
+    @pytest.fixture
+    def load(self) -> Loader:
+        raise NotImplementedError("define a `load` fixture in your StoreConformance subclass")
+
+    @staticmethod
+    def _both(load: Loader, dataset: Dataset) -> tuple[Repos, Repos]:
+        reference = InMemoryStore(dataset.users, dataset.posts, dataset.follows).repos
+        return load(dataset), reference
+
+    @staticmethod
+    def _ids(dataset: Dataset) -> list[str]:
+        return [*dataset.user_ids, "no-such-user"]
+
+    @_KIT_SETTINGS
+    @given(dataset=datasets())
+    def test_get_user(self, load: Loader, dataset: Dataset) -> None:
+        """get_user and get_users return the same records as the reference."""
+        store, reference = self._both(load, dataset)
+        ids = self._ids(dataset)
+        for user_id in ids:
+            got = store.users.get_user(user_id)
+            _agree(got, reference.users.get_user(user_id), f"get_user({user_id!r})")
+        got_all = dict(store.users.get_users(ids))
+        _agree(got_all, dict(reference.users.get_users(ids)), "get_users(every id)")
+        _agree(dict(store.users.get_users([])), {}, "get_users([])")
+
+    @_KIT_SETTINGS
+    @given(dataset=datasets())
+    def test_post_totals(self, load: Loader, dataset: Dataset) -> None:
+        """post_totals counts live posts and sums clamped counters like the reference."""
+        store, reference = self._both(load, dataset)
+        for user_id in self._ids(dataset):
+            got = store.posts.post_totals(user_id)
+            _agree(got, reference.posts.post_totals(user_id), f"post_totals({user_id!r})")
+
+    @_KIT_SETTINGS
+    @given(dataset=datasets())
+    def test_count_collaborations(self, load: Loader, dataset: Dataset) -> None:
+        """count_collaborations counts each live shared post once, like the reference."""
+        store, reference = self._both(load, dataset)
+        for user_id in self._ids(dataset):
+            expected = reference.posts.count_collaborations(user_id)
+            got = store.posts.count_collaborations(user_id)
+            _agree(got, expected, f"count_collaborations({user_id!r})")
+
+    @_KIT_SETTINGS
+    @given(dataset=datasets(), limit=st.integers(0, rules.TOP_CONTENT_MAX))
+    def test_top_posts(self, load: Loader, dataset: Dataset, limit: int) -> None:
+        """top_posts returns the same posts in the same order (score, time, id) as the reference."""
+        store, reference = self._both(load, dataset)
+        for user_id in self._ids(dataset):
+            expected = list(reference.posts.top_posts(user_id, limit))
+            got = list(store.posts.top_posts(user_id, limit))
+            _agree(got, expected, f"top_posts({user_id!r}, {limit})")
+
+    @_KIT_SETTINGS
+    @given(dataset=datasets(), window=_WINDOWS, limit=st.integers(0, rules.RECENT_ACTIVITY_MAX))
+    def test_recent_posts(
+        self, load: Loader, dataset: Dataset, window: tuple[datetime, datetime], limit: int
+    ) -> None:
+        """recent_posts returns the window's posts newest first, like the reference."""
+        store, reference = self._both(load, dataset)
+        for user_id in self._ids(dataset):
+            expected = list(reference.posts.recent_posts(user_id, *window, limit))
+            got = list(store.posts.recent_posts(user_id, *window, limit))
+            _agree(got, expected, f"recent_posts({user_id!r}, {window}, {limit})")
+
+    @_KIT_SETTINGS
+    @given(dataset=datasets(), window=_WINDOWS)
+    def test_follow_counts(
+        self, load: Loader, dataset: Dataset, window: tuple[datetime, datetime]
+    ) -> None:
+        """Followers, following and new followers in a window are counted like the reference."""
+        store, reference = self._both(load, dataset)
+        for user_id in self._ids(dataset):
+            for method in ("count_followers", "count_following"):
+                expected = getattr(reference.follows, method)(user_id)
+                _agree(getattr(store.follows, method)(user_id), expected, f"{method}({user_id!r})")
+            expected = reference.follows.count_new_followers(user_id, *window)
+            got = store.follows.count_new_followers(user_id, *window)
+            _agree(got, expected, f"count_new_followers({user_id!r}, {window})")
+
+    @_KIT_SETTINGS
+    @given(dataset=datasets(), window=_WINDOWS, limit=st.integers(0, rules.RECENT_ACTIVITY_MAX))
+    def test_recent_followers(
+        self, load: Loader, dataset: Dataset, window: tuple[datetime, datetime], limit: int
+    ) -> None:
+        """recent_followers returns the window's follows newest first, like the reference."""
+        store, reference = self._both(load, dataset)
+        for user_id in self._ids(dataset):
+            expected = list(reference.follows.recent_followers(user_id, *window, limit))
+            got = list(store.follows.recent_followers(user_id, *window, limit))
+            _agree(got, expected, f"recent_followers({user_id!r}, {window}, {limit})")
+
+    @_KIT_SETTINGS
+    @given(dataset=datasets(), now=st.sampled_from([NOW, NOW + _DAY, NOW - 20 * _DAY]))
+    def test_dashboards_agree(self, load: Loader, dataset: Dataset, now: datetime) -> None:
+        """Whole dashboards built on the store equal those built on the reference."""
+        store, reference = self._both(load, dataset)
+        clock = FixedClock(now)
+        for user_id in {u.id for u in dataset.users}:
+            expected = build_dashboard(user_id, reference, clock)
+            got = build_dashboard(user_id, store, clock)
+            _agree(got, expected, f"build_dashboard({user_id!r}) at {now}")
+
+
+class MemoryStoreConformance(StoreConformance):
+    """The kit run on the reference itself (a check of the kit, and an example)."""
+
+    @pytest.fixture
+    def load(self) -> Loader:
+        return lambda d: InMemoryStore(d.users, d.posts, d.follows).repos

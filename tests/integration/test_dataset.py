@@ -46,7 +46,9 @@ def test_every_figure_agrees_with_an_independent_computation(
     for user in docs.users:
         got = to_dict(build_dashboard(user["_id"], store.repos, FixedClock(docs.now)))
         want = expected_dashboard(user["_id"], docs.users, docs.posts, docs.follows, docs.now)
-        assert got == want
+        if got != want:
+            diff = {k: (got[k], want[k]) for k in got if got[k] != want[k]}
+            raise AssertionError(f"user {user['_id']!r}: {diff}")
 
 
 def test_extended_json_as_mongoexport_writes_it(tmp_path: Path) -> None:

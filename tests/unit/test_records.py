@@ -55,7 +55,11 @@ def test_times_are_utc() -> None:
     assert plus_two.created_at.tzinfo is UTC
 
 
-def test_collaborators_are_deduplicated() -> None:
-    """A collaborator listed twice is one collaborator."""
-    post = Post(id="p", author_id="a", created_at=datetime.now(UTC), collaborator_ids=["b", "b"])
-    assert post.collaborator_ids == ("b",)
+def test_collaborators_are_a_set() -> None:
+    """A collaborator listed twice is one collaborator, and the order of listing is not kept."""
+    post = Post(
+        id="p", author_id="a", created_at=datetime.now(UTC), collaborator_ids=["c", "b", "c"]
+    )
+    same = Post(id="p", author_id="a", created_at=post.created_at, collaborator_ids=["b", "c"])
+    assert post.collaborator_ids == ("b", "c")
+    assert post == same

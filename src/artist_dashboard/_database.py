@@ -1,0 +1,76 @@
+"""Opening the database the command line is pointed at, with one-line errors."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ._errors import DashboardError
+
+if TYPE_CHECKING:
+    from sqlalchemy import URL, Engine
+
+#: Where `load` writes and `build` reads when neither --db nor $ARTIST_DASHBOARD_DB is given.
+DEFAULT_DATABASE = "sqlite:///artist-dashboard.sqlite3"
+DATABASE_VARIABLE = "ARTIST_DASHBOARD_DB"
+
+
+def first_line(error: BaseException | None) -> str:
+    """A driver error's own message, first line only (no SQL, no traceback)."""
+    if error is None:
+        return ""
+    original = getattr(error, "orig", None) or error
+    text = str(original).strip().splitlines()
+    return text[0] if text else type(original).__name__
+
+
+def _url(target: str | None) -> URL:
+    from sqlalchemy import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    target = target or os.environ.get(DATABASE_VARIABLE) or DEFAULT_DATABASE
+    if "://" not in target:
+        target = f"sqlite:///{Path(target).expanduser()}"
+    try:
+        return make_url(target)
+    except ArgumentError:
+        raise DashboardError(f"{target!r} is not a database URL") from None
+
+
+def open_database(target: str | None, *, create: bool) -> Engine:
+    """An `Engine` for `target` that has been connected to once.
+
+    `create` allows a SQLite file that does not exist yet (for `load`). Errors name the
+    database with its password hidden.
+    """
+    try:
+        from sqlalchemy import create_engine
+        from sqlalchemy.exc import NoSuchModuleError, SQLAlchemyError
+    except ImportError:
+        raise DashboardError(
+            "--db needs the sql extra: pip install 'artist-dashboard[sql]'"
+        ) from None
+
+    url = _url(target)
+    shown = url.render_as_string(hide_password=True)
+    file = url.database if url.get_backend_name() == "sqlite" else None
+    if file and file != ":memory:" and not create and not Path(file).is_file():
+        raise DashboardError(f"cannot open database {shown}: no such file")
+    try:
+        engine = create_engine(url)
+        with engine.connect() as conn:
+            # SQLite opens any file lazily; reading its catalogue proves it is a database.
+            probe = "SELECT count(*) FROM sqlite_master" if file else "SELECT 1"
+            conn.exec_driver_sql(probe)
+    except (NoSuchModuleError, ImportError):
+        raise DashboardError(
+            f"cannot open database {shown}: no driver for {url.drivername!r} "
+            "(PostgreSQL needs pip install 'artist-dashboard[postgres]')"
+        ) from None
+    except SQLAlchemyError as exc:
+        reason = first_line(exc)
+        if url.password:
+            reason = reason.replace(str(url.password), "***")
+        raise DashboardError(f"cannot open database {shown}: {reason}") from None
+    return engine

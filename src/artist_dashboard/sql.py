@@ -1,0 +1,512 @@
+"""SQL storage with SQLAlchemy Core: the tables, and a store that answers the ports in SQL.
+
+- `dashboard_tables()` describes users, posts, post collaborators and follows as SQLAlchemy
+  `Table`s; `metadata` holds the default ones, ready for a team's own migrations (Alembic's
+  ``target_metadata``). Pass `TableMap`s to point at an existing schema with other names.
+- `SqlStore(engine)` implements `UserRepo`, `PostRepo` and `FollowRepo`. Every figure is one
+  indexed query: one aggregate for an artist's post sums, counts from indexes, the top N ordered
+  by the core's score with ``LIMIT``, the recent N with ``LIMIT``. Each dashboard reads in one
+  transaction (REPEATABLE READ on PostgreSQL), so its figures come from one snapshot.
+- `load_dataset_into(engine, folder)` creates missing tables and upserts a dataset in batches.
+
+Needs the ``sql`` extra (SQLAlchemy 2); PostgreSQL also needs ``postgres`` (psycopg 3). The
+connections come from the caller's `Engine`; the library keeps no global state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from attrs import field, frozen
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    DateTime,
+    Dialect,
+    Engine,
+    Index,
+    MetaData,
+    PrimaryKeyConstraint,
+    Row,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    and_,
+    collate,
+    exists,
+    func,
+    select,
+)
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+from . import rules
+from ._build import Repos
+from ._records import Follow, Post, PostTotals, User
+from .rules import as_utc
+
+__all__ = [
+    "DashboardTables",
+    "SqlStore",
+    "TableMap",
+    "UtcDateTime",
+    "dashboard_tables",
+    "metadata",
+    "tables",
+]
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp that is always an aware UTC datetime in Python.
+
+    Stored as ``TIMESTAMP WITH TIME ZONE`` on PostgreSQL and as naive UTC text on SQLite. A
+    naive value read back (an existing ``timestamp without time zone`` column, SQLite) is UTC.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        utc = as_utc(value)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else as_utc(value)
+
+
+class clamped(FunctionElement[int]):
+    """``rules.clamp_counter`` in SQL: the counter when it is a positive number, else 0."""
+
+    type = BigInteger()
+    inherit_cache = True
+    name = "clamped"
+
+
+@compiles(clamped)
+def _clamped_default(element: clamped, compiler: SQLCompiler, **kw: Any) -> str:
+    value = compiler.process(element.clauses, **kw)
+    return f"(CASE WHEN {value} > 0 THEN {value} ELSE 0 END)"
+
+
+@compiles(clamped, "sqlite")
+def _clamped_sqlite(element: clamped, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite keeps whatever was stored: text in an integer column counts 0, a real truncates.
+    value = compiler.process(element.clauses, **kw)
+    return (
+        f"(CASE WHEN typeof({value}) IN ('integer', 'real') AND {value} > 0 "
+        f"THEN CAST({value} AS INTEGER) ELSE 0 END)"
+    )
+
+
+# Ids compare as strings by code point: SQLite's BINARY does; PostgreSQL needs the "C" collation.
+_ID = String().with_variant(String(collation="C"), "postgresql")
+
+
+@frozen
+class TableMap:
+    """Where one of the library's tables lives: its name, and column names that differ.
+
+    `columns` maps the library's column names (``author_id``, ``play_count``…) to yours.
+    """
+
+    name: str
+    columns: Mapping[str, str] = field(factory=dict)
+    schema: str | None = None
+
+
+@frozen
+class DashboardTables:
+    """The four tables the store reads, addressed by the library's column names."""
+
+    metadata: MetaData
+    users: Table
+    posts: Table
+    post_collaborators: Table
+    follows: Table
+
+
+def dashboard_tables(
+    metadata: MetaData | None = None,
+    *,
+    users: TableMap = TableMap("users"),
+    posts: TableMap = TableMap("posts"),
+    post_collaborators: TableMap = TableMap("post_collaborators"),
+    follows: TableMap = TableMap("follows"),
+) -> DashboardTables:
+    """Describe the tables, under their default names or the ones an existing schema uses.
+
+    The `Table`s always expose the library's column names as keys (``posts.c.author_id``);
+    the names in the database are the mapped ones. Indexes for the dashboard's queries are
+    declared too; ``metadata.create_all`` (or your migrations) creates them.
+    """
+    metadata = metadata if metadata is not None else MetaData()
+
+    def col(where: TableMap, key: str, *args: Any, **kwargs: Any) -> Column[Any]:
+        return Column(where.columns.get(key, key), *args, key=key, **kwargs)
+
+    def text(where: TableMap, key: str) -> Column[Any]:
+        return col(where, key, Text, server_default="")
+
+    def counter(key: str) -> Column[Any]:
+        return col(posts, key, BigInteger, server_default="0")
+
+    user_table = Table(
+        users.name,
+        metadata,
+        col(users, "id", _ID, primary_key=True),
+        *(text(users, k) for k in ("name", "stage_name", "bio", "avatar", "cover_image")),
+        col(users, "is_verified", Boolean, server_default="0"),
+        schema=users.schema,
+    )
+    post_table = Table(
+        posts.name,
+        metadata,
+        col(posts, "id", _ID, primary_key=True),
+        col(posts, "author_id", _ID, nullable=False),
+        *(text(posts, k) for k in ("post_type", "content", "thumbnail_url", "display_url")),
+        *(counter(k) for k in rules.POST_COUNTERS),
+        col(posts, "created_at", UtcDateTime, nullable=False),
+        col(posts, "is_deleted", Boolean, server_default="0"),
+        schema=posts.schema,
+    )
+    collaborator_table = Table(
+        post_collaborators.name,
+        metadata,
+        col(post_collaborators, "post_id", _ID, nullable=False),
+        col(post_collaborators, "user_id", _ID, nullable=False),
+        PrimaryKeyConstraint("post_id", "user_id"),
+        schema=post_collaborators.schema,
+    )
+    follow_table = Table(
+        follows.name,
+        metadata,
+        col(follows, "follower_id", _ID, nullable=False),
+        col(follows, "followee_id", _ID, nullable=False),
+        col(follows, "created_at", UtcDateTime, nullable=False),
+        PrimaryKeyConstraint("follower_id", "followee_id"),
+        schema=follows.schema,
+    )
+    p, c, f = post_table.c, collaborator_table.c, follow_table.c
+    # post_totals: the whole aggregate is answered from this index, without the table.
+    Index(
+        f"ix_{posts.name}_author_totals",
+        p.author_id,
+        p.is_deleted,
+        p.created_at,
+        *(p[k] for k in rules.POST_COUNTERS),
+    )
+    # top_posts: the author's posts already in ranking order.
+    Index(
+        f"ix_{posts.name}_author_score",
+        p.author_id,
+        score_expression(post_table),
+        p.created_at,
+        p.id,
+    )
+    # recent_posts: the author's posts by time.
+    Index(f"ix_{posts.name}_author_created", p.author_id, p.created_at, p.id)
+    # count_collaborations: the posts that list a user.
+    Index(f"ix_{post_collaborators.name}_user", c.user_id, c.post_id)
+    # followers, new followers, recent followers: a range of one followee's follows by time.
+    Index(f"ix_{follows.name}_followee_created", f.followee_id, f.created_at, f.follower_id)
+    return DashboardTables(metadata, user_table, post_table, collaborator_table, follow_table)
+
+
+def score_expression(posts: Table) -> ColumnElement[int]:
+    """``rules.engagement_score`` in SQL: the sum of the clamped `rules.SCORE_COUNTERS`."""
+    total: ColumnElement[int] = clamped(posts.c[rules.SCORE_COUNTERS[0]])
+    for name in rules.SCORE_COUNTERS[1:]:
+        total = total + clamped(posts.c[name])
+    return total
+
+
+#: The default tables, for a team's migrations (``target_metadata = metadata``).
+tables = dashboard_tables()
+metadata = tables.metadata
+
+
+# --- the store -----------------------------------------------------------------------------
+
+
+@frozen
+class _Reader:
+    """The ports, answered on one connection inside one transaction."""
+
+    conn: Connection
+    tables: DashboardTables
+    postgres: bool
+
+    def _id_order(self, column: ColumnElement[str]) -> ColumnElement[str]:
+        return collate(column, "C") if self.postgres else column
+
+    def _live(self) -> ColumnElement[bool]:
+        p = self.tables.posts.c
+        return and_(p.is_deleted.is_not(True), p.created_at.is_not(None))
+
+    # UserRepo
+
+    def get_user(self, user_id: str) -> User | None:
+        u = self.tables.users
+        row = self.conn.execute(select(u).where(u.c.id == user_id)).first()
+        return None if row is None else _user(row)
+
+    def get_users(self, user_ids: Collection[str]) -> Mapping[str, User]:
+        if not user_ids:
+            return {}
+        u = self.tables.users
+        rows = self.conn.execute(select(u).where(u.c.id.in_(list(user_ids))))
+        return {str(row.id): _user(row) for row in rows}
+
+    # PostRepo
+
+    def post_totals(self, author_id: str) -> PostTotals:
+        p = self.tables.posts.c
+        sums = [func.coalesce(func.sum(clamped(p[k])), 0).label(k) for k in rules.POST_COUNTERS]
+        query = select(func.count().label("posts"), *sums).where(
+            p.author_id == author_id, self._live()
+        )
+        row = self.conn.execute(query).one()
+        return PostTotals(**{k: int(v) for k, v in row._mapping.items()})
+
+    def count_collaborations(self, user_id: str) -> int:
+        posts, collaborators = self.tables.posts, self.tables.post_collaborators
+        p, c = posts.c, collaborators.c
+        # Two disjoint halves, each driven by an index: posts the user wrote with someone else,
+        # and posts of others that list the user.
+        authored = (
+            select(func.count())
+            .select_from(posts)
+            .where(
+                p.author_id == user_id,
+                self._live(),
+                exists().where(c.post_id == p.id, c.user_id != user_id),
+            )
+            .scalar_subquery()
+        )
+        listed = (
+            select(func.count())
+            .select_from(collaborators.join(posts, p.id == c.post_id))
+            .where(c.user_id == user_id, p.author_id != user_id, self._live())
+            .scalar_subquery()
+        )
+        return int(self.conn.execute(select(authored + listed)).scalar_one())
+
+    def top_posts(self, author_id: str, limit: int) -> Sequence[Post]:
+        posts = self.tables.posts
+        p = posts.c
+        query = (
+            select(posts)
+            .where(p.author_id == author_id, self._live())
+            .order_by(
+                score_expression(posts).desc(), p.created_at.desc(), self._id_order(p.id).desc()
+            )
+            .limit(limit)
+        )
+        return self._posts(self.conn.execute(query).all())
+
+    def recent_posts(
+        self, author_id: str, after: datetime, until: datetime, limit: int
+    ) -> Sequence[Post]:
+        p = self.tables.posts.c
+        query = (
+            select(self.tables.posts)
+            .where(p.author_id == author_id, self._live(), p.created_at > after)
+            .where(p.created_at <= until)
+            .order_by(p.created_at.desc(), self._id_order(p.id).desc())
+            .limit(limit)
+        )
+        return self._posts(self.conn.execute(query).all())
+
+    def _posts(self, rows: Sequence[Row[Any]]) -> list[Post]:
+        if not rows:
+            return []
+        c = self.tables.post_collaborators.c
+        ids = [row.id for row in rows]
+        pairs = self.conn.execute(
+            select(c.post_id, c.user_id).where(c.post_id.in_(ids)).order_by(c.post_id, c.user_id)
+        )
+        collaborators: dict[str, list[str]] = {}
+        for post_id, user_id in pairs:
+            collaborators.setdefault(post_id, []).append(str(user_id))
+        return [_post(row, collaborators.get(row.id, [])) for row in rows]
+
+    # FollowRepo
+
+    def _count_follows(self, *where: ColumnElement[bool]) -> int:
+        f = self.tables.follows
+        query = select(func.count()).select_from(f).where(f.c.created_at.is_not(None), *where)
+        return int(self.conn.execute(query).scalar_one())
+
+    def count_followers(self, user_id: str) -> int:
+        return self._count_follows(self.tables.follows.c.followee_id == user_id)
+
+    def count_following(self, user_id: str) -> int:
+        return self._count_follows(self.tables.follows.c.follower_id == user_id)
+
+    def count_new_followers(self, user_id: str, after: datetime, until: datetime) -> int:
+        f = self.tables.follows.c
+        return self._count_follows(
+            f.followee_id == user_id, f.created_at > after, f.created_at <= until
+        )
+
+    def recent_followers(
+        self, user_id: str, after: datetime, until: datetime, limit: int
+    ) -> Sequence[Follow]:
+        f = self.tables.follows.c
+        query = (
+            select(f.follower_id, f.followee_id, f.created_at)
+            .where(f.followee_id == user_id, f.created_at > after, f.created_at <= until)
+            .order_by(f.created_at.desc(), self._id_order(f.follower_id).desc())
+            .limit(limit)
+        )
+        return [
+            Follow(follower_id=str(a), followee_id=str(b), created_at=t)
+            for a, b, t in self.conn.execute(query)
+        ]
+
+
+def _user(row: Row[Any]) -> User:
+    return User(
+        id=str(row.id),
+        name=row.name,
+        stage_name=row.stage_name,
+        bio=row.bio,
+        avatar=row.avatar,
+        cover_image=row.cover_image,
+        is_verified=False if row.is_verified is None else bool(row.is_verified),
+    )
+
+
+def _post(row: Row[Any], collaborator_ids: list[str]) -> Post:
+    return Post(
+        id=str(row.id),
+        author_id=str(row.author_id),
+        created_at=row.created_at,
+        collaborator_ids=collaborator_ids,
+        post_type=row.post_type,
+        content=row.content,
+        thumbnail_url=row.thumbnail_url,
+        display_url=row.display_url,
+        view_count=row.view_count,
+        play_count=row.play_count,
+        likes_count=row.likes_count,
+        comments_count=row.comments_count,
+        saves_count=row.saves_count,
+        shares_count=row.shares_count,
+        is_deleted=bool(row.is_deleted),
+    )
+
+
+class SqlStore:
+    """The ports over SQL tables, reading through the caller's `Engine`.
+
+    Use `repos` with `build_dashboard`: every read of one dashboard then happens in one
+    transaction — REPEATABLE READ and READ ONLY on PostgreSQL, a deferred read transaction on
+    SQLite. Each port method called directly on the store runs in a transaction of its own.
+    `statement_timeout` (seconds) bounds each query on PostgreSQL.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        tables: DashboardTables = tables,
+        *,
+        statement_timeout: float | None = None,
+    ) -> None:
+        self._engine = engine
+        self._tables = tables
+        self._postgres = engine.dialect.name == "postgresql"
+        self._timeout_ms = None if statement_timeout is None else int(statement_timeout * 1000)
+
+    @property
+    def repos(self) -> Repos:
+        return Repos(users=self, posts=self, follows=self, open_snapshot=self.snapshot)
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Repos]:
+        """Repos bound to one read transaction, rolled back at the end (nothing is written)."""
+        with self._engine.connect() as conn:
+            if self._postgres:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with conn.begin() as transaction:
+                if self._postgres:
+                    conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                    conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+                    if self._timeout_ms is not None:
+                        conn.exec_driver_sql(f"SET LOCAL statement_timeout = {self._timeout_ms}")
+                else:
+                    _begin_sqlite(conn)
+                yield Repos.of(_Reader(conn, self._tables, self._postgres))
+                transaction.rollback()
+
+    # The ports, each in a transaction of its own.
+
+    def get_user(self, user_id: str) -> User | None:
+        with self.snapshot() as r:
+            return r.users.get_user(user_id)
+
+    def get_users(self, user_ids: Collection[str]) -> Mapping[str, User]:
+        with self.snapshot() as r:
+            return r.users.get_users(user_ids)
+
+    def post_totals(self, author_id: str) -> PostTotals:
+        with self.snapshot() as r:
+            return r.posts.post_totals(author_id)
+
+    def count_collaborations(self, user_id: str) -> int:
+        with self.snapshot() as r:
+            return r.posts.count_collaborations(user_id)
+
+    def top_posts(self, author_id: str, limit: int) -> Sequence[Post]:
+        with self.snapshot() as r:
+            return r.posts.top_posts(author_id, limit)
+
+    def recent_posts(
+        self, author_id: str, after: datetime, until: datetime, limit: int
+    ) -> Sequence[Post]:
+        with self.snapshot() as r:
+            return r.posts.recent_posts(author_id, after, until, limit)
+
+    def count_followers(self, user_id: str) -> int:
+        with self.snapshot() as r:
+            return r.follows.count_followers(user_id)
+
+    def count_following(self, user_id: str) -> int:
+        with self.snapshot() as r:
+            return r.follows.count_following(user_id)
+
+    def count_new_followers(self, user_id: str, after: datetime, until: datetime) -> int:
+        with self.snapshot() as r:
+            return r.follows.count_new_followers(user_id, after, until)
+
+    def recent_followers(
+        self, user_id: str, after: datetime, until: datetime, limit: int
+    ) -> Sequence[Follow]:
+        with self.snapshot() as r:
+            return r.follows.recent_followers(user_id, after, until, limit)
+
+
+def _begin_sqlite(conn: Connection) -> None:
+    """Open SQLite's read transaction now: pysqlite only begins one before writing."""
+    driver = conn.connection.driver_connection
+    if driver is not None and not getattr(driver, "in_transaction", True):
+        conn.exec_driver_sql("BEGIN")
+
+
+from ._sql_load import (  # noqa: E402 - the loader builds on the tables above
+    LoadReport,
+    load_dataset_into,
+    load_records_into,
+)
+
+__all__ += ["LoadReport", "load_dataset_into", "load_records_into"]

@@ -1,0 +1,7 @@
+"""The conformance kit, run on the reference in-memory store."""
+
+from artist_dashboard.testing import MemoryStoreConformance
+
+
+class TestInMemoryStore(MemoryStoreConformance):
+    """Every kit test on `InMemoryStore`: the kit's own sanity check."""
