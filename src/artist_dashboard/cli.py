@@ -94,16 +94,19 @@ def _open_repos(args: argparse.Namespace) -> Repos:
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
-    from .dataset import dataset_folder
+    from .dataset import check_dataset, dataset_folder
     from .sql import load_dataset_into
 
-    dataset_folder(args.data)  # before a database file is created for nothing
+    # Both before a database file is created for nothing.
+    dataset_folder(args.data)
+    if args.strict:
+        check_dataset(args.data)
     engine = open_database(args.db, create=True)
     report = load_dataset_into(
         engine,
         args.data,
         batch_size=args.batch_size,
-        strict=args.strict,
+        strict=False,  # --strict was checked above, before the database was opened
         on_problem=_print_problem,
     )
     summary = {

@@ -34,6 +34,7 @@ __all__ = [
     "DatasetError",
     "Problem",
     "UnreadableDocument",
+    "check_dataset",
     "iter_follows",
     "iter_posts",
     "iter_users",
@@ -304,6 +305,13 @@ def iter_follows(folder: str | Path, on_problem: OnProblem = _raise) -> Iterator
         lambda f: f"the follow of {f.followee_id} by {f.follower_id}",
         on_problem,
     )
+
+
+def check_dataset(folder: str | Path) -> None:
+    """Read the whole dataset once, raising `DatasetError` at its first bad line."""
+    for read in (iter_users, iter_posts, iter_follows):
+        for _ in read(folder):
+            pass
 
 
 def load_dataset(
