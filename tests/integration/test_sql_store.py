@@ -182,16 +182,14 @@ def test_an_existing_schema_with_other_names(engine: Engine) -> None:
     with engine.begin() as conn:
         for ddl in EXISTING_SCHEMA:
             conn.exec_driver_sql(ddl)
+        mark = "?" if engine.dialect.name == "sqlite" else "%s"
         conn.exec_driver_sql(
-            "INSERT INTO accounts VALUES (%s)" % ", ".join(["?"] * 7)
-            if engine.dialect.name == "sqlite"
-            else "INSERT INTO accounts VALUES (%s)" % ", ".join(["%s"] * 7),
+            f"INSERT INTO accounts VALUES ({', '.join([mark] * 7)})",
             [
                 (u.id, u.name, u.stage_name, u.bio, u.avatar, u.cover_image, u.is_verified)
                 for u in users
             ],
         )
-        mark = "?" if engine.dialect.name == "sqlite" else "%s"
         conn.exec_driver_sql(
             f"INSERT INTO tracks VALUES ({', '.join([mark] * 14)})",
             [
