@@ -5,7 +5,13 @@ The core is framework-free: records in, `build_dashboard` asks three small ports
 returns an `ArtistDashboard`. `artist_dashboard.wire` turns it into the app's JSON.
 """
 
-from ._build import CalendarWindows, DashboardOptions, Repos, build_dashboard
+from ._build import (
+    CalendarWindows,
+    DashboardOptions,
+    Repos,
+    build_dashboard,
+    build_profile_overview,
+)
 from ._clock import FixedClock, SystemClock
 from ._dashboard import (
     ArtistDashboard,
@@ -18,6 +24,8 @@ from ._dashboard import (
     ArtistDashboardRecentActivity,
     ArtistDashboardStats,
     ArtistDashboardTopContent,
+    ProfileOverview,
+    ProfileOverviewStats,
 )
 from ._errors import DashboardError, InvalidOptions, StorageError, UserNotFound
 from ._records import Follow, Post, PostTotals, User
@@ -45,6 +53,8 @@ __all__ = [
     "Post",
     "PostRepo",
     "PostTotals",
+    "ProfileOverview",
+    "ProfileOverviewStats",
     "Repos",
     "StorageError",
     "SystemClock",
@@ -52,4 +62,5 @@ __all__ = [
     "UserNotFound",
     "UserRepo",
     "build_dashboard",
+    "build_profile_overview",
 ]

@@ -23,6 +23,8 @@ from ._dashboard import (
     ArtistDashboardRecentActivity,
     ArtistDashboardStats,
     ArtistDashboardTopContent,
+    ProfileOverview,
+    ProfileOverviewStats,
 )
 from ._errors import DashboardError, InvalidOptions, StorageError, UserNotFound
 from ._records import Follow, Post, User
@@ -134,6 +136,30 @@ def build_dashboard(
     try:
         with repos.snapshot() as snapshot:
             return _build(user_id, snapshot, now, options)
+    except DashboardError:
+        raise
+    except Exception as exc:
+        raise StorageError(f"the store failed: {type(exc).__name__}") from exc
+
+
+def build_profile_overview(user_id: str, repos: Repos) -> ProfileOverview:
+    """The public overview of `user_id`: profile fields and public counts, nothing private.
+
+    Raises `UserNotFound` and `StorageError` as `build_dashboard` does.
+    """
+    try:
+        with repos.snapshot() as snapshot:
+            user = snapshot.users.get_user(user_id)
+            if user is None:
+                raise UserNotFound(user_id)
+            return ProfileOverview(
+                profile=_profile(user),
+                stats=ProfileOverviewStats(
+                    followers_count=snapshot.follows.count_followers(user_id),
+                    following_count=snapshot.follows.count_following(user_id),
+                    posts_count=snapshot.posts.post_totals(user_id).posts,
+                ),
+            )
     except DashboardError:
         raise
     except Exception as exc:

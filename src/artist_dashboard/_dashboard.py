@@ -139,6 +139,23 @@ class ArtistDashboard:
     meta: ArtistDashboardMeta
 
 
+@frozen
+class ProfileOverviewStats:
+    """Public counts only: never views, plays, engagement, earnings or audience figures."""
+
+    followers_count: int
+    following_count: int
+    posts_count: int
+
+
+@frozen
+class ProfileOverview:
+    """The public profile read (``GET /api/v1/users/{id}/profile-overview``)."""
+
+    profile: ArtistDashboardProfile
+    stats: ProfileOverviewStats
+
+
 # Real types instead of strings (this module uses postponed annotations), for cattrs and for
 # anyone introspecting the classes, such as Hypothesis' `builds`.
 for _cls in (
@@ -152,5 +169,7 @@ for _cls in (
     ArtistDashboardRecentActivity,
     ArtistDashboardMeta,
     ArtistDashboard,
+    ProfileOverviewStats,
+    ProfileOverview,
 ):
     attrs.resolve_types(_cls)

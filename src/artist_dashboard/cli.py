@@ -128,6 +128,44 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_token(args: argparse.Namespace) -> int:
+    from .auth import JwtAuthenticator, mint_token
+
+    _emit(mint_token(args.user, JwtAuthenticator.from_env(), ttl_seconds=args.ttl))
+    return 0
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from .auth import JwtAuthenticator, mint_token
+
+    authenticator = JwtAuthenticator.from_env()  # a missing or short secret stops us here
+    clock: Clock = SystemClock()
+    if args.demo:
+        from .demo import DEMO_NOW, DEMO_USER_ID, demo_store
+
+        repos, clock = demo_store().repos, FixedClock(DEMO_NOW)
+    else:
+        repos = _open_repos(args)
+    import uvicorn
+
+    from .asgi import create_app
+
+    app = create_app(repos, authenticator, clock, timeout=args.timeout)
+    logging.getLogger("artist_dashboard.access").setLevel(logging.INFO)
+    base = f"http://{args.host}:{args.port}"
+    print(f"{PROG}: serving on {base} (OpenAPI at {base}/openapi.json)", file=sys.stderr)
+    if args.demo:
+        token = mint_token(DEMO_USER_ID, authenticator, ttl_seconds=86_400)
+        print(
+            f"curl -H 'Authorization: Bearer {token}' {base}/api/v1/users/me/dashboard",
+            file=sys.stderr,
+        )
+    # uvicorn's access log would print query strings (where a careless client may put a
+    # token); ours logs method, path and status only.
+    uvicorn.run(app, host=args.host, port=args.port, access_log=False, server_header=False)
+    return 0
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="A music artist's private analytics dashboard.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -149,6 +187,24 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--now", type=_instant, metavar="ISO-8601", help="build as of this instant")
     build.add_argument("--strict", action="store_true", help="stop at the first unreadable line")
     build.add_argument("--top", type=int, default=5, metavar="N", help="top content size, 0-50")
+
+    serve = command("serve", "serve the dashboard over HTTP", _cmd_serve)
+    origin = serve.add_mutually_exclusive_group()
+    origin.add_argument("--data", metavar="DIR", help="serve a dataset folder (read at start)")
+    origin.add_argument("--db", default=None, metavar="URL", help=_DB_HELP)
+    origin.add_argument("--demo", action="store_true", help="serve the demo artist")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=_positive, default=8000, help="port to listen on (8000)")
+    serve.add_argument(
+        "--timeout", type=float, default=10.0, metavar="S", help="storage timeout, seconds"
+    )
+    serve.add_argument("--strict", action="store_true", help="with --data: refuse bad lines")
+
+    token = command("token", "mint a development access token", _cmd_token)
+    token.add_argument("--user", required=True, metavar="ID", help="the token's subject")
+    token.add_argument(
+        "--ttl", type=_positive, default=3600, metavar="S", help="lifetime, seconds (3600)"
+    )
 
     load = command("load", "create the tables if missing and load a dataset", _cmd_load)
     load.add_argument("--data", required=True, metavar="DIR", help="the dataset folder")

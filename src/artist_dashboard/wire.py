@@ -43,10 +43,12 @@ from ._dashboard import (
     ArtistDashboardRecentActivity,
     ArtistDashboardStats,
     ArtistDashboardTopContent,
+    ProfileOverview,
+    ProfileOverviewStats,
 )
 
 __all__ = [
-    "SCHEMA_ID",
+    "SCHEMA_BASE",
     "format_instant",
     "from_dict",
     "from_json",
@@ -56,7 +58,7 @@ __all__ = [
     "to_json",
 ]
 
-SCHEMA_ID = "https://artist-dashboard.invalid/schemas/artist-dashboard.json"
+SCHEMA_BASE = "https://artist-dashboard.invalid/schemas/"
 
 _CLASSES: tuple[type, ...] = (
     ArtistDashboard,
@@ -69,6 +71,8 @@ _CLASSES: tuple[type, ...] = (
     ArtistDashboardActivityUser,
     ArtistDashboardActivityPost,
     ArtistDashboardMeta,
+    ProfileOverview,
+    ProfileOverviewStats,
 )
 #: Keys written only when set (the activity item of the other type leaves them out).
 _OPTIONAL_KEYS: dict[type, tuple[str, ...]] = {ArtistDashboardRecentActivity: ("user", "post")}
@@ -132,14 +136,14 @@ def _make_converter() -> cattrs.Converter:
 _converter = _make_converter()
 
 
-def to_dict(dashboard: ArtistDashboard) -> dict[str, Any]:
-    """The dashboard as JSON-ready Python values."""
-    result: dict[str, Any] = _converter.unstructure(dashboard)
+def to_dict(response: ArtistDashboard | ProfileOverview) -> dict[str, Any]:
+    """A dashboard (or a profile overview) as JSON-ready Python values."""
+    result: dict[str, Any] = _converter.unstructure(response)
     return result
 
 
-def to_json(dashboard: ArtistDashboard, *, indent: int | None = None) -> str:
-    return json.dumps(to_dict(dashboard), indent=indent, ensure_ascii=False, allow_nan=False)
+def to_json(response: ArtistDashboard | ProfileOverview, *, indent: int | None = None) -> str:
+    return json.dumps(to_dict(response), indent=indent, ensure_ascii=False, allow_nan=False)
 
 
 def from_dict(data: dict[str, Any]) -> ArtistDashboard:
@@ -210,14 +214,15 @@ def _class_schema(cls: type, defs: dict[str, Any]) -> None:
     defs[cls.__name__] = schema
 
 
-def json_schema() -> dict[str, Any]:
-    """JSON Schema (Draft 2020-12) of the dashboard response, generated from the classes."""
+def json_schema(root_class: type = ArtistDashboard) -> dict[str, Any]:
+    """JSON Schema (Draft 2020-12) of a response (the dashboard by default), generated from
+    the classes."""
     defs: dict[str, Any] = {}
-    root = _type_schema(ArtistDashboard, defs)
+    root = _type_schema(root_class, defs)
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": SCHEMA_ID,
-        "title": "ArtistDashboard",
+        "$id": f"{SCHEMA_BASE}{root_class.__name__}.json",
+        "title": root_class.__name__,
         **root,
         "$defs": dict(sorted(defs.items())),
     }

@@ -29,6 +29,8 @@ INTENDED = {
     "Post",
     "PostRepo",
     "PostTotals",
+    "ProfileOverview",
+    "ProfileOverviewStats",
     "Repos",
     "StorageError",
     "SystemClock",
@@ -36,6 +38,7 @@ INTENDED = {
     "UserNotFound",
     "UserRepo",
     "build_dashboard",
+    "build_profile_overview",
 }
 
 

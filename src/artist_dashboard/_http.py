@@ -1,0 +1,236 @@
+"""The HTTP behaviour of the service, once, for every framework layer.
+
+`DashboardHttp` turns a request's few relevant parts (the Authorization header, the query
+string, a path id) into a complete `HttpResponse` — status, headers, body — following SPEC §5:
+authentication first (401 with a ``WWW-Authenticate: Bearer`` challenge), then 400 for any query
+parameter on the dashboard, 404 for an unknown profile, 503 with ``Retry-After`` when storage
+fails or is too slow, 500 for the unexpected; every error an RFC 9457 problem document without
+stack traces or SQL. A response is built completely before it is returned, so a failure never
+yields part of a dashboard. The framework layers (`artist_dashboard.asgi`,
+`artist_dashboard.flask`) only translate requests and responses.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from http import HTTPStatus
+from typing import TypeVar
+
+from attrs import frozen
+
+from ._build import DashboardOptions, Repos, build_dashboard, build_profile_overview
+from ._clock import SystemClock
+from ._dashboard import ArtistDashboard
+from ._errors import StorageError, UserNotFound
+from .auth import Authenticator, InvalidToken
+from .typing import Clock
+from .wire import to_json
+
+log = logging.getLogger("artist_dashboard.http")
+access_log = logging.getLogger("artist_dashboard.access")
+
+DASHBOARD_PATH = "/api/v1/users/me/dashboard"
+PROFILE_OVERVIEW_PATH = "/api/v1/users/{id}/profile-overview"
+OPENAPI_PATH = "/openapi.json"
+PROBLEM_JSON = "application/problem+json"
+JSON = "application/json"
+#: An Authorization header longer than this is refused before any parsing.
+MAX_AUTHORIZATION_BYTES = 8192
+#: Larger request headers are answered 431 (as nginx's default 8 KiB line limit would).
+MAX_HEADER_BYTES = 8192
+MAX_HEADERS_TOTAL_BYTES = 16384
+
+_T = TypeVar("_T")
+
+
+@frozen
+class HttpResponse:
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+    @property
+    def content_type(self) -> str:
+        return dict(self.headers)["content-type"]
+
+
+class _Unauthorized(Exception):
+    def __init__(self, detail: str, *, token_given: bool) -> None:
+        super().__init__(detail)
+        self.token_given = token_given
+
+
+def problem(status: int, detail: str, headers: Sequence[tuple[str, str]] = ()) -> HttpResponse:
+    """An RFC 9457 problem response."""
+    body = {
+        "type": "about:blank",
+        "title": HTTPStatus(status).phrase,
+        "status": status,
+        "detail": detail,
+    }
+    return HttpResponse(
+        status,
+        (("content-type", PROBLEM_JSON), *headers),
+        json.dumps(body).encode(),
+    )
+
+
+def _bearer_token(authorization: str | None) -> str:
+    """The token of ``Authorization: Bearer <token>``; raises `_Unauthorized` otherwise."""
+    if authorization is None or not authorization.strip():
+        raise _Unauthorized("an access token is required", token_given=False)
+    if len(authorization.encode("utf-8", "replace")) > MAX_AUTHORIZATION_BYTES:
+        raise _Unauthorized("the access token is too long", token_given=True)
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != "bearer":
+        raise _Unauthorized("use the Bearer authentication scheme", token_given=False)
+    token = token.strip()
+    if not token or " " in token:
+        raise _Unauthorized("the access token is malformed", token_given=True)
+    return token
+
+
+class DashboardHttp:
+    """The service's endpoints as plain functions of their inputs.
+
+    `timeout` bounds a build (seconds): a store slower than that gives 503, and the build is
+    abandoned. Builds run on a pool of `workers` threads, off any event loop.
+    """
+
+    def __init__(
+        self,
+        repos: Repos,
+        authenticator: Authenticator,
+        clock: Clock | None = None,
+        *,
+        options: DashboardOptions | None = None,
+        timeout: float = 10.0,
+        retry_after: int = 5,
+        workers: int = 8,
+    ) -> None:
+        self.repos = repos
+        self.authenticator = authenticator
+        self.clock = clock or SystemClock()
+        self.options = options or DashboardOptions()
+        self.timeout = timeout
+        self.retry_after = retry_after
+        self._workers = workers
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+
+    def close(self) -> None:
+        """Stop the worker threads; a later request starts new ones (an app may restart)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def _submit(self, work: Callable[[], _T]) -> Future[_T]:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    self._workers, thread_name_prefix="artist-dashboard"
+                )
+            return self._pool.submit(work)
+
+    def _run(self, work: Callable[[], _T]) -> _T:
+        """Run `work` on the pool within the timeout; a timeout is a storage failure."""
+        future = self._submit(work)
+        try:
+            return future.result(timeout=self.timeout)
+        except FutureTimeout:
+            future.cancel()
+            raise StorageError(f"the store did not answer within {self.timeout:g} s") from None
+
+    def _build(self, user_id: str) -> ArtistDashboard:
+        return build_dashboard(user_id, self.repos, self.clock, self.options)
+
+    def _unavailable(self, error: StorageError, headers: Sequence[tuple[str, str]]) -> HttpResponse:
+        log.warning("storage failed: %s (%s)", error, error.__cause__ or "timeout")
+        return problem(
+            503,
+            "the dashboard's storage is unavailable; try again shortly",
+            (("retry-after", str(self.retry_after)), *headers),
+        )
+
+    def _unexpected(self, headers: Sequence[tuple[str, str]]) -> HttpResponse:
+        log.exception("unexpected error while answering a request")
+        return problem(500, "an unexpected error occurred", headers)
+
+    def dashboard(self, *, authorization: str | None, query: str) -> HttpResponse:
+        """``GET /api/v1/users/me/dashboard``: the authenticated user's own dashboard."""
+        private = (("cache-control", "private, no-store"), ("vary", "Authorization"))
+        try:
+            token = _bearer_token(authorization)
+            user_id = self.authenticator.authenticate(token)
+            if query:
+                # Checked after authentication: a request without a valid token learns nothing.
+                return problem(400, "this endpoint takes no query parameters", private)
+            dashboard = self._run(
+                lambda: build_dashboard(user_id, self.repos, self.clock, self.options)
+            )
+            body = to_json(dashboard).encode()
+        except (_Unauthorized, InvalidToken) as exc:
+            given = exc.token_given if isinstance(exc, _Unauthorized) else True
+            return self._unauthorized(given, private)
+        except UserNotFound:
+            # The token is genuine but its subject is no longer a user.
+            return self._unauthorized(True, private)
+        except StorageError as exc:
+            return self._unavailable(exc, private)
+        except Exception:
+            return self._unexpected(private)
+        return HttpResponse(200, (("content-type", JSON), *private), body)
+
+    def _unauthorized(self, token_given: bool, headers: Sequence[tuple[str, str]]) -> HttpResponse:
+        challenge = 'Bearer error="invalid_token"' if token_given else "Bearer"
+        detail = "the access token is missing" if not token_given else "the access token is invalid"
+        return problem(401, detail, (("www-authenticate", challenge), *headers))
+
+    def profile_overview(self, user_id: str) -> HttpResponse:
+        """``GET /api/v1/users/{id}/profile-overview``: public fields and public counts."""
+        try:
+            body = self._run(lambda: to_json(build_profile_overview(user_id, self.repos)).encode())
+        except UserNotFound:
+            return problem(404, "no such user")
+        except StorageError as exc:
+            return self._unavailable(exc, ())
+        except Exception:
+            return self._unexpected(())
+        return HttpResponse(200, (("content-type", JSON), ("cache-control", "no-cache")), body)
+
+    @staticmethod
+    def not_found() -> HttpResponse:
+        return problem(404, "no such resource")
+
+    @staticmethod
+    def method_not_allowed(allowed: Sequence[str]) -> HttpResponse:
+        return problem(405, "this method is not allowed here", (("allow", ", ".join(allowed)),))
+
+    @staticmethod
+    def openapi() -> HttpResponse:
+        from ._openapi import openapi_document
+
+        body = json.dumps(openapi_document()).encode()
+        return HttpResponse(200, (("content-type", JSON),), body)
+
+
+def headers_too_large(headers: Sequence[tuple[bytes, bytes]]) -> HttpResponse | None:
+    """431 when one header or all of them together are larger than the limits, else None.
+
+    Authorization is left to authentication, which answers an oversized token with 401.
+    """
+    sizes = [len(name) + len(value) for name, value in headers if name.lower() != b"authorization"]
+    if any(size > MAX_HEADER_BYTES for size in sizes) or sum(sizes) > MAX_HEADERS_TOTAL_BYTES:
+        return problem(431, "the request's headers are too large")
+    return None
+
+
+def log_access(method: str, path: str, status: int, milliseconds: float) -> None:
+    """One access line: never the query string, never a header (no token reaches a log)."""
+    access_log.info("%s %s %d %.1fms", method, path, status, milliseconds)

@@ -1,0 +1,126 @@
+"""The OpenAPI 3.1 document of the service, with response schemas generated from the classes."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from ._dashboard import ArtistDashboard, ProfileOverview
+from ._http import DASHBOARD_PATH, JSON, PROBLEM_JSON, PROFILE_OVERVIEW_PATH
+from .wire import json_schema
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "RFC 9457 problem details",
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+    },
+    "required": ["type", "title", "status", "detail"],
+    "additionalProperties": False,
+}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _problem(description: str, **headers: str) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "description": description,
+        "content": {PROBLEM_JSON: {"schema": _ref("Problem")}},
+    }
+    if headers:
+        response["headers"] = {
+            name: {"description": text, "schema": {"type": "string"}}
+            for name, text in headers.items()
+        }
+    return response
+
+
+def openapi_document() -> dict[str, Any]:
+    """OpenAPI 3.1 for both endpoints, every error, and the bearer scheme."""
+    schemas: dict[str, Any] = {"Problem": PROBLEM_SCHEMA}
+    for root in (ArtistDashboard, ProfileOverview):
+        schemas.update(json_schema(root)["$defs"])
+    # The generated schemas refer to their siblings as #/$defs/X; here they live in components.
+    text = json.dumps(dict(sorted(schemas.items()))).replace("#/$defs/", "#/components/schemas/")
+    unavailable = _problem(
+        "Storage failed or was too slow; nothing partial is returned.",
+        **{"Retry-After": "seconds to wait before retrying"},
+    )
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "artist_dashboard",
+            "version": "1",
+            "description": (
+                "A music artist's private analytics dashboard. Other methods than GET on these "
+                "paths answer 405 with an Allow header; every error is application/problem+json."
+            ),
+        },
+        "paths": {
+            DASHBOARD_PATH: {
+                "get": {
+                    "operationId": "getMyDashboard",
+                    "summary": "The authenticated user's own dashboard",
+                    "description": (
+                        "Private: the user is the subject of the bearer token and nothing else. "
+                        "Takes no parameters; any query parameter is answered with 400."
+                    ),
+                    "security": [{"bearerAuth": []}],
+                    "responses": {
+                        "200": {
+                            "description": "The dashboard",
+                            "headers": {
+                                "Cache-Control": {
+                                    "description": "always private, no-store",
+                                    "schema": {"type": "string", "const": "private, no-store"},
+                                }
+                            },
+                            "content": {JSON: {"schema": _ref("ArtistDashboard")}},
+                        },
+                        "400": _problem("A query parameter was given."),
+                        "401": _problem(
+                            "No valid bearer token, or its subject is no longer a user.",
+                            **{"WWW-Authenticate": "Bearer challenge (RFC 6750)"},
+                        ),
+                        "500": _problem("An unexpected error."),
+                        "503": unavailable,
+                    },
+                }
+            },
+            PROFILE_OVERVIEW_PATH: {
+                "get": {
+                    "operationId": "getProfileOverview",
+                    "summary": "A user's public profile and public counts",
+                    "security": [],
+                    "parameters": [
+                        {
+                            "name": "id",
+                            "in": "path",
+                            "required": True,
+                            "schema": {"type": "string", "minLength": 1},
+                        }
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "The public overview",
+                            "content": {JSON: {"schema": _ref("ProfileOverview")}},
+                        },
+                        "404": _problem("No such user."),
+                        "500": _problem("An unexpected error."),
+                        "503": unavailable,
+                    },
+                }
+            },
+        },
+        "components": {
+            "securitySchemes": {
+                "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+            },
+            "schemas": json.loads(text),
+        },
+    }

@@ -1,0 +1,170 @@
+"""The service for ASGI, with Starlette: mount it, or run it with uvicorn.
+
+    from artist_dashboard.asgi import create_app
+    app = create_app(repos, authenticator)          # a complete ASGI application
+    routes(http)                                     # or only the routes, for your own app
+
+The HTTP behaviour lives in `DashboardHttp`; this layer translates requests and responses and
+runs each build on a worker thread, so a slow database never stalls the event loop. Needs the
+``asgi`` extra.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from ._build import DashboardOptions, Repos
+from ._http import (
+    DASHBOARD_PATH,
+    OPENAPI_PATH,
+    PROFILE_OVERVIEW_PATH,
+    DashboardHttp,
+    HttpResponse,
+    headers_too_large,
+    log_access,
+    problem,
+)
+from .auth import Authenticator
+from .typing import Clock
+
+__all__ = [
+    "AccessLogMiddleware",
+    "DashboardHttp",
+    "HeaderLimitMiddleware",
+    "create_app",
+    "routes",
+]
+
+# Every method reaches our handlers, which answer 405 themselves (with Allow), so mounting
+# the routes never depends on the host application's error handlers.
+_ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+_READ = ("GET", "HEAD")
+
+
+def _response(answer: HttpResponse) -> Response:
+    headers = {k: v for k, v in answer.headers if k != "content-type"}
+    return Response(answer.body, answer.status, headers, media_type=answer.content_type)
+
+
+def routes(http: DashboardHttp) -> list[Route]:
+    """The dashboard, profile-overview and OpenAPI routes, for your own Starlette app."""
+
+    async def dashboard(request: Request) -> Response:
+        if request.method not in _READ:
+            return _response(http.method_not_allowed(_READ))
+        answer = await run_in_threadpool(
+            http.dashboard,
+            authorization=request.headers.get("authorization"),
+            query=request.url.query,
+        )
+        return _response(answer)
+
+    async def profile_overview(request: Request) -> Response:
+        if request.method not in _READ:
+            return _response(http.method_not_allowed(_READ))
+        user_id = request.path_params["id"]
+        return _response(await run_in_threadpool(http.profile_overview, user_id))
+
+    async def openapi(request: Request) -> Response:
+        if request.method not in _READ:
+            return _response(http.method_not_allowed(_READ))
+        return _response(http.openapi())
+
+    return [
+        Route(DASHBOARD_PATH, dashboard, methods=_ALL_METHODS),
+        Route(PROFILE_OVERVIEW_PATH, profile_overview, methods=_ALL_METHODS),
+        Route(OPENAPI_PATH, openapi, methods=_ALL_METHODS),
+    ]
+
+
+class HeaderLimitMiddleware:
+    """Answers 431 problem+json to requests whose headers exceed the service's limits."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        refusal = headers_too_large(scope["headers"]) if scope["type"] == "http" else None
+        if refusal is None:
+            await self.app(scope, receive, send)
+        else:
+            await _response(refusal)(scope, receive, send)
+
+
+class AccessLogMiddleware:
+    """Logs method, path and status of each request — never the query string or a header."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started, status = time.perf_counter(), 500
+
+        async def tracking(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        finally:
+            elapsed = (time.perf_counter() - started) * 1000
+            log_access(scope["method"], scope["path"], status, elapsed)
+
+
+def create_app(
+    repos: Repos | DashboardHttp,
+    authenticator: Authenticator | None = None,
+    clock: Clock | None = None,
+    *,
+    options: DashboardOptions | None = None,
+    timeout: float = 10.0,
+) -> Starlette:
+    """A complete ASGI application serving the dashboard and the profile overview."""
+    if isinstance(repos, DashboardHttp):
+        http = repos
+    else:
+        if authenticator is None:
+            raise TypeError("create_app needs an authenticator (see artist_dashboard.auth)")
+        http = DashboardHttp(repos, authenticator, clock, options=options, timeout=timeout)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        if exc.status_code == 404:
+            return _response(http.not_found())
+        headers = [(k.lower(), v) for k, v in (exc.headers or {}).items()]
+        return _response(problem(exc.status_code, str(exc.detail), headers))
+
+    async def server_error(request: Request, exc: Exception) -> Response:
+        return _response(problem(500, "an unexpected error occurred"))
+
+    handlers: dict[Any, Callable[[Request, Exception], Awaitable[Response]]] = {
+        HTTPException: http_error,
+        500: server_error,
+    }
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        http.close()
+
+    app = Starlette(routes=routes(http), exception_handlers=handlers, lifespan=lifespan)
+    app.add_middleware(HeaderLimitMiddleware)
+    app.add_middleware(AccessLogMiddleware)
+    app.state.dashboard_http = http
+    return app

@@ -1,0 +1,121 @@
+"""The service for Flask: a blueprint to register in your app, or a complete app.
+
+    from artist_dashboard.flask import create_app, create_blueprint
+    app.register_blueprint(create_blueprint(http))   # inside your own Flask app
+    app = create_app(repos, authenticator)           # or a complete application
+
+The HTTP behaviour lives in `DashboardHttp`; this layer translates requests and responses.
+Needs the ``flask`` extra.
+"""
+
+from __future__ import annotations
+
+import time
+
+from flask import Blueprint, Flask, Response, g, request
+
+from ._build import DashboardOptions, Repos
+from ._http import (
+    DASHBOARD_PATH,
+    OPENAPI_PATH,
+    PROFILE_OVERVIEW_PATH,
+    DashboardHttp,
+    HttpResponse,
+    headers_too_large,
+    log_access,
+    problem,
+)
+from .auth import Authenticator
+from .typing import Clock
+
+__all__ = ["DashboardHttp", "create_app", "create_blueprint"]
+
+# Every method reaches our handlers, which answer 405 themselves (with Allow), so mounting
+# the routes never depends on the host application's error handlers.
+_ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE"]
+_READ = ("GET", "HEAD")
+
+
+def _response(answer: HttpResponse) -> Response:
+    return Response(answer.body, status=answer.status, headers=list(answer.headers))
+
+
+def _flask_path(path: str) -> str:
+    return path.replace("{id}", "<path:user_id>")
+
+
+def create_blueprint(http: DashboardHttp, name: str = "artist_dashboard") -> Blueprint:
+    """The dashboard, profile-overview and OpenAPI routes as a blueprint."""
+    blueprint = Blueprint(name, __name__)
+
+    @blueprint.route(DASHBOARD_PATH, methods=_ALL_METHODS, provide_automatic_options=False)
+    def dashboard() -> Response:
+        if request.method not in _READ:
+            return _response(http.method_not_allowed(_READ))
+        query = request.query_string.decode("latin-1")
+        return _response(
+            http.dashboard(authorization=request.headers.get("Authorization"), query=query)
+        )
+
+    @blueprint.route(
+        _flask_path(PROFILE_OVERVIEW_PATH), methods=_ALL_METHODS, provide_automatic_options=False
+    )
+    def profile_overview(user_id: str) -> Response:
+        if request.method not in _READ:
+            return _response(http.method_not_allowed(_READ))
+        return _response(http.profile_overview(user_id))
+
+    @blueprint.route(OPENAPI_PATH, methods=_ALL_METHODS, provide_automatic_options=False)
+    def openapi() -> Response:
+        if request.method not in _READ:
+            return _response(http.method_not_allowed(_READ))
+        return _response(http.openapi())
+
+    @blueprint.before_app_request
+    def start_clock() -> None:
+        g.artist_dashboard_started = time.perf_counter()
+
+    @blueprint.before_request
+    def limit_headers() -> Response | None:
+        raw = [(k.encode("latin-1"), v.encode("latin-1", "replace")) for k, v in request.headers]
+        refusal = headers_too_large(raw)
+        return None if refusal is None else _response(refusal)
+
+    @blueprint.after_app_request
+    def access(response: Response) -> Response:
+        started = g.get("artist_dashboard_started", time.perf_counter())
+        elapsed = (time.perf_counter() - started) * 1000
+        log_access(request.method, request.path, response.status_code, elapsed)
+        return response
+
+    return blueprint
+
+
+def create_app(
+    repos: Repos | DashboardHttp,
+    authenticator: Authenticator | None = None,
+    clock: Clock | None = None,
+    *,
+    options: DashboardOptions | None = None,
+    timeout: float = 10.0,
+) -> Flask:
+    """A complete Flask application serving the dashboard and the profile overview."""
+    if isinstance(repos, DashboardHttp):
+        http = repos
+    else:
+        if authenticator is None:
+            raise TypeError("create_app needs an authenticator (see artist_dashboard.auth)")
+        http = DashboardHttp(repos, authenticator, clock, options=options, timeout=timeout)
+    app = Flask(__name__)
+    app.register_blueprint(create_blueprint(http))
+
+    @app.errorhandler(404)
+    def not_found(_error: Exception) -> Response:
+        return _response(http.not_found())
+
+    @app.errorhandler(500)
+    def server_error(_error: Exception) -> Response:
+        return _response(problem(500, "an unexpected error occurred"))
+
+    app.extensions["artist_dashboard"] = http
+    return app
