@@ -30,6 +30,8 @@ def _text(value: object, self_: Any, attribute: attrs.Attribute[Any]) -> str:
 
 
 def _counter(value: object, self_: Any, attribute: attrs.Attribute[Any]) -> int:
+    if type(value) is int and value >= 0:  # the common case, without the general rule's checks
+        return value
     clamped = clamp_counter(value)
     if clamped != value or isinstance(value, bool):
         log.warning(

@@ -261,7 +261,8 @@ def _read(
                 doc = json.loads(text)
                 if not isinstance(doc, dict):
                     raise UnreadableDocument("not a JSON object")
-                record = parse(_plain(doc))
+                # Only Extended JSON has "$" keys; a plain line skips the unwrapping walk.
+                record = parse(_plain(doc) if "$" in text else doc)
                 key = identity(record)
                 if key in seen:
                     raise UnreadableDocument(f"repeats {key}; the first one was kept")

@@ -372,3 +372,28 @@ def test_loading_twice_changes_nothing_and_updates_replace(engine: Engine) -> No
     load_records_into(engine, posts=[changed])
     second = build_dashboard("u", SqlStore(engine).repos, CLOCK)
     assert (second.stats.likes_count, second.stats.collaborations_count) == (5, 0)
+
+
+def index_names(engine: Engine) -> set[str]:
+    from artist_dashboard._sql_load import _index_names
+
+    with engine.connect() as conn:
+        return {
+            name for table in tables.metadata.sorted_tables for name in _index_names(conn, table)
+        }
+
+
+def test_a_load_leaves_every_index_in_place_even_when_it_fails(engine: Engine) -> None:
+    """Indexes set aside to load empty tables faster are all rebuilt, after success and after
+    a failure in the middle of the load."""
+    declared = {i.name for t in tables.metadata.sorted_tables for i in t.indexes}
+
+    def failing_posts() -> Iterator[Post]:
+        yield Post(id="p1", author_id="u", created_at=NOW)
+        raise RuntimeError("the source broke mid-load")
+
+    with pytest.raises(RuntimeError):
+        load_records_into(engine, [User(id="u")], failing_posts())
+    assert declared <= index_names(engine)
+    load_records_into(engine, posts=[Post(id="p2", author_id="u", created_at=NOW)])
+    assert declared <= index_names(engine)
