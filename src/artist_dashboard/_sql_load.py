@@ -264,7 +264,11 @@ def _write_posts(
     add_pairs = _Writer(engine, collaborators.insert(), collaborators)
     written = 0
     for batch in _batches(posts, batch_size):
-        pairs = [{"post_id": p.id, "user_id": u} for p in batch for u in p.collaborator_ids]
+        pairs = [
+            {"post_id": p.id, "user_id": u, "author_id": p.author_id}
+            for p in batch
+            for u in p.collaborator_ids
+        ]
         with _batch(engine) as conn:
             write(conn, [_post_row(p) for p in batch])
             conn.execute(

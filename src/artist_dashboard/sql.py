@@ -33,19 +33,22 @@ from sqlalchemy import (
     MetaData,
     PrimaryKeyConstraint,
     Row,
+    Select,
     String,
     Table,
     Text,
     TypeDecorator,
     and_,
+    bindparam,
     collate,
+    distinct,
     exists,
     func,
     select,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from . import rules
@@ -108,6 +111,22 @@ def _clamped_sqlite(element: clamped, compiler: SQLCompiler, **kw: Any) -> str:
     )
 
 
+class clamped_fast(FunctionElement[int]):
+    """The clamp as ``CASE WHEN c > 0 THEN c ELSE 0 END`` on every database.
+
+    Exact for integers, and about twice as fast on SQLite as `clamped`. SQLite alone can hold
+    text or a fractional number in an integer column; summing one makes the SUM a REAL, which
+    `SqlStore` takes as the sign to recompute with `clamped`.
+    """
+
+    type = BigInteger()
+    inherit_cache = True
+    name = "clamped_fast"
+
+
+compiles(clamped_fast)(_clamped_default)
+
+
 # Ids compare as strings by code point: SQLite's BINARY does; PostgreSQL needs the "C" collation.
 _ID = String().with_variant(String(collation="C"), "postgresql")
 
@@ -116,11 +135,13 @@ _ID = String().with_variant(String(collation="C"), "postgresql")
 class TableMap:
     """Where one of the library's tables lives: its name, and column names that differ.
 
-    `columns` maps the library's column names (``author_id``, ``play_count``…) to yours.
+    `columns` maps the library's column names (``author_id``, ``play_count``…) to yours. The
+    one optional column, ``post_collaborators.author_id``, maps to None when your table has no
+    such column.
     """
 
     name: str
-    columns: Mapping[str, str] = field(factory=dict)
+    columns: Mapping[str, str | None] = field(factory=dict)
     schema: str | None = None
 
 
@@ -152,7 +173,7 @@ def dashboard_tables(
     metadata = metadata if metadata is not None else MetaData()
 
     def col(where: TableMap, key: str, *args: Any, **kwargs: Any) -> Column[Any]:
-        return Column(where.columns.get(key, key), *args, key=key, **kwargs)
+        return Column(where.columns.get(key) or key, *args, key=key, **kwargs)
 
     def text(where: TableMap, key: str) -> Column[Any]:
         return col(where, key, Text, server_default="")
@@ -179,11 +200,15 @@ def dashboard_tables(
         col(posts, "is_deleted", Boolean, server_default="0"),
         schema=posts.schema,
     )
+    # The post's author, repeated beside each collaborator, lets count_collaborations read
+    # only the artist's own collaborator rows instead of probing every post of the artist.
+    knows_author = post_collaborators.columns.get("author_id", "author_id") is not None
     collaborator_table = Table(
         post_collaborators.name,
         metadata,
         col(post_collaborators, "post_id", _ID, nullable=False),
         col(post_collaborators, "user_id", _ID, nullable=False),
+        *([col(post_collaborators, "author_id", _ID, nullable=False)] if knows_author else []),
         PrimaryKeyConstraint("post_id", "user_id"),
         schema=post_collaborators.schema,
     )
@@ -215,8 +240,10 @@ def dashboard_tables(
     )
     # recent_posts: the author's posts by time.
     Index(f"ix_{posts.name}_author_created", p.author_id, p.created_at, p.id)
-    # count_collaborations: the posts that list a user.
+    # count_collaborations: the posts that list a user, and the collaborators of an author.
     Index(f"ix_{post_collaborators.name}_user", c.user_id, c.post_id)
+    if knows_author:
+        Index(f"ix_{post_collaborators.name}_author", c.author_id, c.post_id, c.user_id)
     # followers, new followers, recent followers: a range of one followee's follows by time.
     Index(f"ix_{follows.name}_followee_created", f.followee_id, f.created_at, f.follower_id)
     return DashboardTables(metadata, user_table, post_table, collaborator_table, follow_table)
@@ -238,103 +265,147 @@ metadata = tables.metadata
 # --- the store -----------------------------------------------------------------------------
 
 
+class _Queries:
+    """Every statement of the store, built once per store with bound parameters.
+
+    Building a SQLAlchemy statement costs far more than running a small indexed query, so the
+    request path only executes these.
+    """
+
+    def __init__(self, tables: DashboardTables, postgres: bool) -> None:
+        users, posts, collaborators, follows = (
+            tables.users,
+            tables.posts,
+            tables.post_collaborators,
+            tables.follows,
+        )
+        u, p, c, f = users.c, posts.c, collaborators.c, follows.c
+
+        def id_order(column: ColumnElement[str]) -> ColumnElement[str]:
+            return collate(column, "C") if postgres else column
+
+        live = and_(p.is_deleted.is_not(True), p.created_at.is_not(None))
+        user: BindParameter[str] = bindparam("user", type_=_ID)
+        limit: BindParameter[int] = bindparam("limit", type_=BigInteger)
+        after, until = bindparam("after", type_=UtcDateTime), bindparam("until", type_=UtcDateTime)
+
+        self.user = select(users).where(u.id == user)
+        self.users = select(users).where(u.id.in_(bindparam("ids", expanding=True)))
+        self.totals: dict[type[FunctionElement[int]], Select[*tuple[Any, ...]]] = {
+            clamp: select(
+                func.count().label("posts"),
+                *(func.coalesce(func.sum(clamp(p[k])), 0).label(k) for k in rules.POST_COUNTERS),
+            ).where(p.author_id == user, live)
+            for clamp in (clamped_fast, clamped)
+        }
+        # Two disjoint halves, each driven by an index: posts the user wrote with someone else,
+        # and posts of others that list the user.
+        if "author_id" in c:
+            # From the author's own collaborator rows to their posts: work in proportion to the
+            # artist's collaborations, not to all of the artist's posts.
+            authored = (
+                select(func.count(distinct(c.post_id)))
+                .select_from(collaborators.join(posts, p.id == c.post_id))
+                .where(c.author_id == user, c.user_id != user, p.author_id == user, live)
+                .scalar_subquery()
+            )
+        else:
+            authored = (
+                select(func.count())
+                .select_from(posts)
+                .where(p.author_id == user, live)
+                .where(exists().where(c.post_id == p.id, c.user_id != user))
+                .scalar_subquery()
+            )
+        listed = (
+            select(func.count())
+            .select_from(collaborators.join(posts, p.id == c.post_id))
+            .where(c.user_id == user, p.author_id != user, live)
+            .scalar_subquery()
+        )
+        self.collaborations = select(authored + listed)
+        self.top_posts = (
+            select(posts)
+            .where(p.author_id == user, live)
+            .order_by(score_expression(posts).desc(), p.created_at.desc(), id_order(p.id).desc())
+            .limit(limit)
+        )
+        self.recent_posts = (
+            select(posts)
+            .where(p.author_id == user, live, p.created_at > after, p.created_at <= until)
+            .order_by(p.created_at.desc(), id_order(p.id).desc())
+            .limit(limit)
+        )
+        self.collaborators_of = select(c.post_id, c.user_id).where(
+            c.post_id.in_(bindparam("ids", expanding=True))
+        )
+        # A follow without a time is still a follow; it only falls in no window.
+        count = select(func.count()).select_from(follows)
+        self.followers = count.where(f.followee_id == user)
+        self.following = count.where(f.follower_id == user)
+        self.new_followers = count.where(
+            f.followee_id == user, f.created_at > after, f.created_at <= until
+        )
+        self.recent_followers = (
+            select(f.follower_id, f.followee_id, f.created_at)
+            .where(f.followee_id == user, f.created_at > after, f.created_at <= until)
+            .order_by(f.created_at.desc(), id_order(f.follower_id).desc())
+            .limit(limit)
+        )
+
+
 @frozen
 class _Reader:
     """The ports, answered on one connection inside one transaction."""
 
     conn: Connection
-    tables: DashboardTables
-    postgres: bool
+    queries: _Queries
 
-    def _id_order(self, column: ColumnElement[str]) -> ColumnElement[str]:
-        return collate(column, "C") if self.postgres else column
-
-    def _live(self) -> ColumnElement[bool]:
-        p = self.tables.posts.c
-        return and_(p.is_deleted.is_not(True), p.created_at.is_not(None))
+    def _scalar(self, statement: Any, **params: Any) -> int:
+        return int(self.conn.execute(statement, params).scalar_one())
 
     # UserRepo
 
     def get_user(self, user_id: str) -> User | None:
-        u = self.tables.users
-        row = self.conn.execute(select(u).where(u.c.id == user_id)).first()
+        row = self.conn.execute(self.queries.user, {"user": user_id}).first()
         return None if row is None else _user(row)
 
     def get_users(self, user_ids: Collection[str]) -> Mapping[str, User]:
         if not user_ids:
             return {}
-        u = self.tables.users
-        rows = self.conn.execute(select(u).where(u.c.id.in_(list(user_ids))))
+        rows = self.conn.execute(self.queries.users, {"ids": list(user_ids)})
         return {str(row.id): _user(row) for row in rows}
 
     # PostRepo
 
     def post_totals(self, author_id: str) -> PostTotals:
-        p = self.tables.posts.c
-        sums = [func.coalesce(func.sum(clamped(p[k])), 0).label(k) for k in rules.POST_COUNTERS]
-        query = select(func.count().label("posts"), *sums).where(
-            p.author_id == author_id, self._live()
-        )
-        row = self.conn.execute(query).one()
-        return PostTotals(**{k: int(v) for k, v in row._mapping.items()})
+        row = self._totals(author_id, clamped_fast)
+        if any(isinstance(value, float) for value in row.values()):
+            # Only SQLite gets here: text or a fraction in a counter column. Recompute exactly.
+            row = self._totals(author_id, clamped)
+        return PostTotals(**{k: int(v) for k, v in row.items()})
+
+    def _totals(self, author_id: str, clamp: type[FunctionElement[int]]) -> dict[str, Any]:
+        statement = self.queries.totals[clamp]
+        return dict(self.conn.execute(statement, {"user": author_id}).one()._mapping)
 
     def count_collaborations(self, user_id: str) -> int:
-        posts, collaborators = self.tables.posts, self.tables.post_collaborators
-        p, c = posts.c, collaborators.c
-        # Two disjoint halves, each driven by an index: posts the user wrote with someone else,
-        # and posts of others that list the user.
-        authored = (
-            select(func.count())
-            .select_from(posts)
-            .where(
-                p.author_id == user_id,
-                self._live(),
-                exists().where(c.post_id == p.id, c.user_id != user_id),
-            )
-            .scalar_subquery()
-        )
-        listed = (
-            select(func.count())
-            .select_from(collaborators.join(posts, p.id == c.post_id))
-            .where(c.user_id == user_id, p.author_id != user_id, self._live())
-            .scalar_subquery()
-        )
-        return int(self.conn.execute(select(authored + listed)).scalar_one())
+        return self._scalar(self.queries.collaborations, user=user_id)
 
     def top_posts(self, author_id: str, limit: int) -> Sequence[Post]:
-        posts = self.tables.posts
-        p = posts.c
-        query = (
-            select(posts)
-            .where(p.author_id == author_id, self._live())
-            .order_by(
-                score_expression(posts).desc(), p.created_at.desc(), self._id_order(p.id).desc()
-            )
-            .limit(limit)
-        )
-        return self._posts(self.conn.execute(query).all())
+        params = {"user": author_id, "limit": limit}
+        return self._posts(self.conn.execute(self.queries.top_posts, params).all())
 
     def recent_posts(
         self, author_id: str, after: datetime, until: datetime, limit: int
     ) -> Sequence[Post]:
-        p = self.tables.posts.c
-        query = (
-            select(self.tables.posts)
-            .where(p.author_id == author_id, self._live(), p.created_at > after)
-            .where(p.created_at <= until)
-            .order_by(p.created_at.desc(), self._id_order(p.id).desc())
-            .limit(limit)
-        )
-        return self._posts(self.conn.execute(query).all())
+        params = {"user": author_id, "after": after, "until": until, "limit": limit}
+        return self._posts(self.conn.execute(self.queries.recent_posts, params).all())
 
     def _posts(self, rows: Sequence[Row[Any]]) -> list[Post]:
         if not rows:
             return []
-        c = self.tables.post_collaborators.c
-        ids = [row.id for row in rows]
-        pairs = self.conn.execute(
-            select(c.post_id, c.user_id).where(c.post_id.in_(ids)).order_by(c.post_id, c.user_id)
-        )
+        pairs = self.conn.execute(self.queries.collaborators_of, {"ids": [r.id for r in rows]})
         collaborators: dict[str, list[str]] = {}
         for post_id, user_id in pairs:
             collaborators.setdefault(post_id, []).append(str(user_id))
@@ -342,36 +413,22 @@ class _Reader:
 
     # FollowRepo
 
-    def _count_follows(self, *where: ColumnElement[bool]) -> int:
-        f = self.tables.follows
-        query = select(func.count()).select_from(f).where(f.c.created_at.is_not(None), *where)
-        return int(self.conn.execute(query).scalar_one())
-
     def count_followers(self, user_id: str) -> int:
-        return self._count_follows(self.tables.follows.c.followee_id == user_id)
+        return self._scalar(self.queries.followers, user=user_id)
 
     def count_following(self, user_id: str) -> int:
-        return self._count_follows(self.tables.follows.c.follower_id == user_id)
+        return self._scalar(self.queries.following, user=user_id)
 
     def count_new_followers(self, user_id: str, after: datetime, until: datetime) -> int:
-        f = self.tables.follows.c
-        return self._count_follows(
-            f.followee_id == user_id, f.created_at > after, f.created_at <= until
-        )
+        return self._scalar(self.queries.new_followers, user=user_id, after=after, until=until)
 
     def recent_followers(
         self, user_id: str, after: datetime, until: datetime, limit: int
     ) -> Sequence[Follow]:
-        f = self.tables.follows.c
-        query = (
-            select(f.follower_id, f.followee_id, f.created_at)
-            .where(f.followee_id == user_id, f.created_at > after, f.created_at <= until)
-            .order_by(f.created_at.desc(), self._id_order(f.follower_id).desc())
-            .limit(limit)
-        )
+        params = {"user": user_id, "after": after, "until": until, "limit": limit}
         return [
             Follow(follower_id=str(a), followee_id=str(b), created_at=t)
-            for a, b, t in self.conn.execute(query)
+            for a, b, t in self.conn.execute(self.queries.recent_followers, params)
         ]
 
 
@@ -426,6 +483,7 @@ class SqlStore:
         self._engine = engine
         self._tables = tables
         self._postgres = engine.dialect.name == "postgresql"
+        self._queries = _Queries(tables, self._postgres)
         self._timeout_ms = None if statement_timeout is None else int(statement_timeout * 1000)
 
     @property
@@ -446,7 +504,7 @@ class SqlStore:
                         conn.exec_driver_sql(f"SET LOCAL statement_timeout = {self._timeout_ms}")
                 else:
                     _begin_sqlite(conn)
-                yield Repos.of(_Reader(conn, self._tables, self._postgres))
+                yield Repos.of(_Reader(conn, self._queries))
                 transaction.rollback()
 
     # The ports, each in a transaction of its own.

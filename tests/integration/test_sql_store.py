@@ -162,7 +162,7 @@ def existing_tables() -> Any:
             },
         ),
         post_collaborators=TableMap(
-            "track_features", {"post_id": "track_id", "user_id": "account_id"}
+            "track_features", {"post_id": "track_id", "user_id": "account_id", "author_id": None}
         ),
         follows=TableMap(
             "followers",
@@ -225,8 +225,9 @@ def test_an_existing_schema_with_other_names(engine: Engine) -> None:
     assert got == demo_dashboard()
 
 
-def test_a_null_time_in_an_existing_schema_counts_nowhere(engine: Engine) -> None:
-    """A post or follow without a time cannot be placed in any window; it is left out."""
+def test_a_null_time_in_an_existing_schema(engine: Engine) -> None:
+    """A post without a time is left out everywhere (as the loader refuses one); a follow
+    without a time is still a follow, in no window."""
     with engine.begin() as conn:
         for ddl in EXISTING_SCHEMA:
             conn.exec_driver_sql(ddl)
@@ -238,8 +239,9 @@ def test_a_null_time_in_an_existing_schema_counts_nowhere(engine: Engine) -> Non
             "INSERT INTO followers (source_user, target_user, since) VALUES ('f', 'u', NULL)"
         )
     dashboard = build_dashboard("u", SqlStore(engine, existing_tables()).repos, CLOCK)
-    assert (dashboard.stats.posts_count, dashboard.stats.followers_count) == (0, 0)
-    assert dashboard.top_content == ()
+    assert (dashboard.stats.posts_count, dashboard.stats.followers_count) == (0, 1)
+    assert dashboard.audience.new_followers_this_month == 0
+    assert (dashboard.top_content, dashboard.recent_activity) == ((), ())
 
 
 class WriterMidBuild:

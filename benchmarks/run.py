@@ -1,0 +1,210 @@
+"""The benchmark runner: one process, one run, ratios rather than absolute times.
+
+For the heavy and the typical artist, on SQLite and on PostgreSQL, it times `build_dashboard`
+through `SqlStore`, the same figures by hand-written SQL (`benchmarks.handwritten`, checked to
+agree first) and the naive load-everything way (`benchmarks.naive`); it measures the Python
+memory peak of a build, the load rate of `artist-dashboard load` into SQLite, and optionally the
+HTTP service against a bare Starlette endpoint. It prints a table, then one JSON line.
+
+    python -m benchmarks.run                     # scale 1: 1M posts, 2M follows (minutes)
+    python -m benchmarks.run --scale 0.05        # a quick look
+    python -m benchmarks.run --postgres URL      # PostgreSQL too
+                                                 # (or $ARTIST_DASHBOARD_BENCH_POSTGRES_URL)
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, text
+
+from artist_dashboard import FixedClock, build_dashboard
+from artist_dashboard.sql import SqlStore, load_dataset_into, load_records_into
+
+from . import generate
+from .handwritten import figures, library_figures
+from .naive import naive_dashboard
+
+DATA = Path(__file__).parent / ".data"
+
+
+def median_ms(work: Callable[[], Any], repeat: int) -> float:
+    work()  # warm caches and the statement cache
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        work()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def peak_mb(work: Callable[[], Any]) -> float:
+    gc.collect()
+    tracemalloc.start()
+    try:
+        work()
+        return tracemalloc.get_traced_memory()[1] / 1e6
+    finally:
+        tracemalloc.stop()
+
+
+def _marker(engine: Engine) -> str | None:
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text("SELECT value FROM bench_meta")).scalar()
+    except Exception:
+        return None
+
+
+def ensure_data(engine: Engine, scale: float) -> None:
+    """Generate the data set into `engine` unless it already holds this scale."""
+    tag = f"scale={scale}"
+    if _marker(engine) == tag:
+        return
+    shape = generate.Shape(scale)
+    started = time.perf_counter()
+    load_records_into(
+        engine,
+        generate.users(shape),
+        generate.posts(shape),
+        generate.follows(shape),
+        batch_size=20_000,
+    )
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE IF NOT EXISTS bench_meta (value TEXT)"))
+        conn.execute(text("DELETE FROM bench_meta"))
+        conn.execute(text("INSERT INTO bench_meta VALUES (:v)"), {"v": tag})
+    print(f"  generated {tag} in {time.perf_counter() - started:.0f}s", file=sys.stderr)
+
+
+def postgres_engine(url: str, scale: float) -> Engine:
+    from sqlalchemy import make_url
+
+    name = f"artist_dashboard_bench_{str(scale).replace('.', '_')}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if exists.first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return create_engine(make_url(url).set(database=name))
+
+
+def measure_database(engine: Engine, repeat: int) -> dict[str, Any]:
+    store, clock = SqlStore(engine), FixedClock(generate.NOW)
+    results: dict[str, Any] = {}
+    for who, label in ((generate.HEAVY, "heavy"), (generate.TYPICAL, "typical")):
+        library = build_dashboard(who, store.repos, clock)
+        with engine.connect() as conn:
+            hand = figures(conn, who, generate.NOW)
+            naive = naive_dashboard(conn, who, generate.NOW)
+        if hand != library_figures(library) or library_figures(naive) != library_figures(library):
+            raise SystemExit(f"the three ways disagree for {who}: fix before timing")
+
+        def by_hand(who: str = who) -> None:
+            with engine.connect() as conn:
+                figures(conn, who, generate.NOW)
+
+        def the_naive_way(who: str = who) -> None:
+            with engine.connect() as conn:
+                naive_dashboard(conn, who, generate.NOW)
+
+        def the_library(who: str = who) -> None:
+            build_dashboard(who, store.repos, clock)
+
+        results[label] = {
+            "library_ms": median_ms(the_library, repeat),
+            "handwritten_ms": median_ms(by_hand, repeat),
+            "naive_ms": median_ms(the_naive_way, 1 if label == "heavy" else repeat),
+            "library_peak_mb": peak_mb(the_library),
+            "naive_peak_mb": peak_mb(the_naive_way),
+        }
+    heavy, typical = results["heavy"], results["typical"]
+    results["ratios"] = {
+        "library_over_handwritten_heavy": heavy["library_ms"] / heavy["handwritten_ms"],
+        "naive_over_library_heavy": heavy["naive_ms"] / heavy["library_ms"],
+        "heavy_over_typical_library": heavy["library_ms"] / typical["library_ms"],
+        "heavy_minus_typical_peak_mb": heavy["library_peak_mb"] - typical["library_peak_mb"],
+    }
+    return results
+
+
+def measure_load(scale: float) -> dict[str, Any]:
+    """Rows per second of `load` (a dataset folder into a new SQLite file)."""
+    shape = generate.Shape(min(scale, 0.2))
+    with tempfile.TemporaryDirectory() as folder:
+        from artist_dashboard.dataset import write_dataset
+
+        write_dataset(folder, generate.users(shape), generate.posts(shape), generate.follows(shape))
+        engine = create_engine(f"sqlite:///{Path(folder) / 'load.sqlite3'}")
+        started = time.perf_counter()
+        report = load_dataset_into(engine, folder)
+        seconds = time.perf_counter() - started
+        engine.dispose()
+    rows = report.users + report.posts + report.follows
+    return {"rows": rows, "seconds": seconds, "rows_per_second": rows / seconds}
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = [
+        f"{'database':10} {'artist':8} {'library ms':>11} {'by hand ms':>11} {'naive ms':>10}"
+        f" {'lib/hand':>9} {'naive/lib':>10} {'lib peak MB':>12} {'naive peak MB':>14}"
+    ]
+    for database in ("sqlite", "postgresql"):
+        if database not in results:
+            continue
+        for artist in ("heavy", "typical"):
+            r = results[database][artist]
+            lines.append(
+                f"{database:10} {artist:8} {r['library_ms']:11.2f} {r['handwritten_ms']:11.2f}"
+                f" {r['naive_ms']:10.1f} {r['library_ms'] / r['handwritten_ms']:9.2f}"
+                f" {r['naive_ms'] / r['library_ms']:10.1f} {r['library_peak_mb']:12.2f}"
+                f" {r['naive_peak_mb']:14.1f}"
+            )
+    if "load" in results:
+        load = results["load"]
+        lines.append(
+            f"load into SQLite: {load['rows']:,} rows at {load['rows_per_second']:,.0f} rows/s"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="artist_dashboard benchmarks")
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--postgres", default=os.environ.get("ARTIST_DASHBOARD_BENCH_POSTGRES_URL"))
+    parser.add_argument("--skip-load", action="store_true")
+    args = parser.parse_args(argv)
+    DATA.mkdir(exist_ok=True)
+    results: dict[str, Any] = {"scale": args.scale}
+
+    sqlite = create_engine(f"sqlite:///{DATA / f'bench-{args.scale}.sqlite3'}")
+    print("sqlite: preparing", file=sys.stderr)
+    ensure_data(sqlite, args.scale)
+    results["sqlite"] = measure_database(sqlite, args.repeat)
+    if args.postgres:
+        print("postgresql: preparing", file=sys.stderr)
+        pg = postgres_engine(args.postgres, args.scale)
+        ensure_data(pg, args.scale)
+        results["postgresql"] = measure_database(pg, args.repeat)
+    if not args.skip_load:
+        results["load"] = measure_load(args.scale)
+    print(table(results))
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
