@@ -12,22 +12,42 @@ from typing import Any
 
 from sqlalchemy import Connection, text
 
-LIVE = "p.is_deleted IS NOT TRUE AND p.created_at IS NOT NULL"
-
 
 def _c(column: str) -> str:
     return f"CASE WHEN p.{column} > 0 THEN p.{column} ELSE 0 END"
 
 
+def _indexed(column: str) -> str:
+    """The score term as SQLite's score index was built (guarded against text and fractions):
+    ordering by the indexed expression is what lets SQLite read the top 5 from the index."""
+    return (
+        f"(CASE WHEN typeof(p.{column}) IN ('integer', 'real') AND p.{column} > 0 "
+        f"THEN CAST(p.{column} AS INTEGER) ELSE 0 END)"
+    )
+
+
 def figures(conn: Connection, user_id: str, now: datetime) -> dict[str, Any]:
     postgres = conn.dialect.name == "postgresql"
     ident = 'COLLATE "C"' if postgres else ""
+    LIVE = f"p.is_deleted IS NOT {'TRUE' if postgres else '1'} AND p.created_at IS NOT NULL"
+    # Posts the artist wrote with someone else: from the artist's collaborator rows, probing
+    # each post by key (LATERAL keeps PostgreSQL from scanning every post instead).
+    shared = (
+        "SELECT DISTINCT c.post_id FROM post_collaborators c"
+        " WHERE c.author_id = :u AND c.user_id <> :u"
+    )
+    probe = f"SELECT 1 FROM posts p WHERE p.id = s.post_id AND p.author_id = :u AND {LIVE}"
+    authored = (
+        f"(SELECT count(*) FROM ({shared}) s CROSS JOIN LATERAL ({probe} LIMIT 1) alive)"
+        if postgres
+        else f"(SELECT count(*) FROM ({shared}) s WHERE EXISTS ({probe}))"
+    )
     when = (lambda d: d) if postgres else (lambda d: d.replace(tzinfo=None))
     week, month = when(now - timedelta(days=7)), when(now - timedelta(days=30))
     until = when(now)
-    score = " + ".join(
-        _c(c) for c in ("likes_count", "comments_count", "saves_count", "shares_count")
-    )
+    engagement = ("likes_count", "comments_count", "saves_count", "shares_count")
+    term = (lambda c: f"({_c(c)})") if postgres else _indexed
+    score = " + ".join(term(c) for c in engagement)
     counters = (
         "view_count",
         "play_count",
@@ -53,9 +73,7 @@ def figures(conn: Connection, user_id: str, now: datetime) -> dict[str, Any]:
                  AND created_at > :week AND created_at <= :now),
               (SELECT count(*) FROM follows WHERE followee_id = :u
                  AND created_at > :month AND created_at <= :now),
-              (SELECT count(DISTINCT c.post_id) FROM post_collaborators c
-                 JOIN posts p ON p.id = c.post_id
-                 WHERE c.author_id = :u AND c.user_id <> :u AND p.author_id = :u AND {LIVE})
+              {authored}
               + (SELECT count(*) FROM post_collaborators c JOIN posts p ON p.id = c.post_id
                  WHERE c.user_id = :u AND p.author_id <> :u AND {LIVE})"""
         ),

@@ -140,6 +140,79 @@ def measure_database(engine: Engine, repeat: int) -> dict[str, Any]:
     return results
 
 
+def measure_maintained(engine: Engine, repeat: int) -> dict[str, Any]:
+    """Builds with the maintained aggregates, and what they cost each write."""
+    from artist_dashboard.sql import maintain, stop_maintaining
+
+    clock = FixedClock(generate.NOW)
+    writes = _write_cost(engine)
+    started = time.perf_counter()
+    maintain(engine)
+    install_seconds = time.perf_counter() - started
+    try:
+        store = SqlStore(engine)
+        assert store.maintained
+        live = SqlStore(engine, maintained=False)
+        for who in (generate.HEAVY, generate.TYPICAL):
+            if build_dashboard(who, store.repos, clock) != build_dashboard(who, live.repos, clock):
+                raise SystemExit(f"maintained and live figures disagree for {who}")
+        heavy = median_ms(lambda: build_dashboard(generate.HEAVY, store.repos, clock), repeat)
+        typical = median_ms(lambda: build_dashboard(generate.TYPICAL, store.repos, clock), repeat)
+        with_triggers = _write_cost(engine)
+    finally:
+        stop_maintaining(engine)
+    return {
+        "heavy_ms": heavy,
+        "typical_ms": typical,
+        "heavy_over_typical": heavy / typical,
+        "install_seconds": install_seconds,
+        "write_us": {"without": writes, "with": with_triggers},
+    }
+
+
+def _write_cost(engine: Engine, count: int = 300) -> dict[str, float]:
+    """Microseconds per committed single-row write, by kind (each write undone after)."""
+    from artist_dashboard.sql import tables
+
+    posts, follows = tables.posts, tables.follows
+    post_ids = [f"post-{n:08d}" for n in range(count)]
+    costs: dict[str, float] = {}
+
+    def timed(name: str, statements: list[Any]) -> None:
+        started = time.perf_counter()
+        for statement in statements:
+            with engine.begin() as conn:
+                conn.execute(statement)
+        costs[name] = (time.perf_counter() - started) / len(statements) * 1e6
+
+    bump = [
+        posts.update().where(posts.c.id == i).values(likes_count=posts.c.likes_count + 1)
+        for i in post_ids
+    ]
+    undo = [
+        posts.update().where(posts.c.id == i).values(likes_count=posts.c.likes_count - 1)
+        for i in post_ids
+    ]
+    timed("post_counter_update", bump)
+    timed("post_counter_update_back", undo)
+    fans = [f"bench-fan-{n}" for n in range(count)]
+    timed(
+        "follow_insert",
+        [
+            follows.insert().values(
+                follower_id=f, followee_id=generate.HEAVY, created_at=generate.NOW
+            )
+            for f in fans
+        ],
+    )
+    timed(
+        "follow_delete",
+        [follows.delete().where(follows.c.follower_id == f) for f in fans],
+    )
+    costs.pop("post_counter_update_back")
+    return costs
+
+
 def measure_load(scale: float) -> dict[str, Any]:
     """Rows per second of `load` (a dataset folder into a new SQLite file)."""
     shape = generate.Shape(min(scale, 0.2))
@@ -172,6 +245,17 @@ def table(results: dict[str, Any]) -> str:
                 f" {r['naive_ms'] / r['library_ms']:10.1f} {r['library_peak_mb']:12.2f}"
                 f" {r['naive_peak_mb']:14.1f}"
             )
+    for database in ("sqlite", "postgresql"):
+        kept = results.get(database, {}).get("maintained")
+        if kept:
+            w = kept["write_us"]
+            lines.append(
+                f"{database} maintained: heavy {kept['heavy_ms']:.2f} ms, typical "
+                f"{kept['typical_ms']:.2f} ms ({kept['heavy_over_typical']:.2f}x); per write "
+                + ", ".join(
+                    f"{k} {w['without'][k]:.0f}->{w['with'][k]:.0f} us" for k in w["without"]
+                )
+            )
     if "load" in results:
         load = results["load"]
         lines.append(
@@ -194,11 +278,13 @@ def main(argv: list[str] | None = None) -> int:
     print("sqlite: preparing", file=sys.stderr)
     ensure_data(sqlite, args.scale)
     results["sqlite"] = measure_database(sqlite, args.repeat)
+    results["sqlite"]["maintained"] = measure_maintained(sqlite, args.repeat)
     if args.postgres:
         print("postgresql: preparing", file=sys.stderr)
         pg = postgres_engine(args.postgres, args.scale)
         ensure_data(pg, args.scale)
         results["postgresql"] = measure_database(pg, args.repeat)
+        results["postgresql"]["maintained"] = measure_maintained(pg, args.repeat)
     if not args.skip_load:
         results["load"] = measure_load(args.scale)
     print(table(results))

@@ -41,10 +41,11 @@ from sqlalchemy import (
     and_,
     bindparam,
     collate,
-    distinct,
     exists,
     func,
+    literal,
     select,
+    true,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -257,6 +258,8 @@ def score_expression(posts: Table) -> ColumnElement[int]:
     return total
 
 
+_STATS_FIGURES = ("posts", *rules.POST_COUNTERS, "followers", "following", "collaborations")
+
 #: The default tables, for a team's migrations (``target_metadata = metadata``).
 tables = dashboard_tables()
 metadata = tables.metadata
@@ -272,7 +275,11 @@ class _Queries:
     request path only executes these.
     """
 
-    def __init__(self, tables: DashboardTables, postgres: bool) -> None:
+    def __init__(self, tables: DashboardTables, postgres: bool, stats: Table | None) -> None:
+        #: Maintained figures by user, when the aggregates are installed (see `maintain`).
+        self.stats = (
+            None if stats is None else select(stats).where(stats.c.user_id == bindparam("user"))
+        )
         users, posts, collaborators, follows = (
             tables.users,
             tables.posts,
@@ -303,12 +310,26 @@ class _Queries:
         if "author_id" in c:
             # From the author's own collaborator rows to their posts: work in proportion to the
             # artist's collaborations, not to all of the artist's posts.
-            authored = (
-                select(func.count(distinct(c.post_id)))
-                .select_from(collaborators.join(posts, p.id == c.post_id))
-                .where(c.author_id == user, c.user_id != user, p.author_id == user, live)
-                .scalar_subquery()
+            shared = (
+                select(c.post_id)
+                .where(c.author_id == user, c.user_id != user)
+                .distinct()
+                .subquery("shared")
             )
+            alive = select(literal(1)).where(p.id == shared.c.post_id, p.author_id == user, live)
+            if postgres:
+                # LATERAL … LIMIT 1 keeps PostgreSQL probing posts by key for each shared post;
+                # left to itself it hash-joins against a scan of every post.
+                probe = alive.limit(1).lateral("alive")
+                source = shared.join(probe, true())
+                authored = select(func.count()).select_from(source).scalar_subquery()
+            else:
+                authored = (
+                    select(func.count())
+                    .select_from(shared)
+                    .where(exists(alive.select_from(posts)))
+                    .scalar_subquery()
+                )
         else:
             authored = (
                 select(func.count())
@@ -360,9 +381,20 @@ class _Reader:
 
     conn: Connection
     queries: _Queries
+    _maintained: dict[str, dict[str, int]] = field(factory=dict)
 
     def _scalar(self, statement: Any, **params: Any) -> int:
         return int(self.conn.execute(statement, params).scalar_one())
+
+    def _stats(self, user_id: str) -> dict[str, int] | None:
+        """The user's maintained figures (one lookup per build), or None in live mode."""
+        if self.queries.stats is None:
+            return None
+        if user_id not in self._maintained:
+            row = self.conn.execute(self.queries.stats, {"user": user_id}).first()
+            figures = {} if row is None else dict(row._mapping)
+            self._maintained[user_id] = {k: int(figures.get(k) or 0) for k in _STATS_FIGURES}
+        return self._maintained[user_id]
 
     # UserRepo
 
@@ -379,6 +411,9 @@ class _Reader:
     # PostRepo
 
     def post_totals(self, author_id: str) -> PostTotals:
+        maintained = self._stats(author_id)
+        if maintained is not None:
+            return PostTotals(**{k: maintained[k] for k in ("posts", *rules.POST_COUNTERS)})
         row = self._totals(author_id, clamped_fast)
         if any(isinstance(value, float) for value in row.values()):
             # Only SQLite gets here: text or a fraction in a counter column. Recompute exactly.
@@ -390,6 +425,9 @@ class _Reader:
         return dict(self.conn.execute(statement, {"user": author_id}).one()._mapping)
 
     def count_collaborations(self, user_id: str) -> int:
+        maintained = self._stats(user_id)
+        if maintained is not None:
+            return maintained["collaborations"]
         return self._scalar(self.queries.collaborations, user=user_id)
 
     def top_posts(self, author_id: str, limit: int) -> Sequence[Post]:
@@ -414,9 +452,15 @@ class _Reader:
     # FollowRepo
 
     def count_followers(self, user_id: str) -> int:
+        maintained = self._stats(user_id)
+        if maintained is not None:
+            return maintained["followers"]
         return self._scalar(self.queries.followers, user=user_id)
 
     def count_following(self, user_id: str) -> int:
+        maintained = self._stats(user_id)
+        if maintained is not None:
+            return maintained["following"]
         return self._scalar(self.queries.following, user=user_id)
 
     def count_new_followers(self, user_id: str, after: datetime, until: datetime) -> int:
@@ -471,6 +515,10 @@ class SqlStore:
     transaction — REPEATABLE READ and READ ONLY on PostgreSQL, a deferred read transaction on
     SQLite. Each port method called directly on the store runs in a transaction of its own.
     `statement_timeout` (seconds) bounds each query on PostgreSQL.
+
+    With the maintained aggregates installed (`maintain`), post totals, follower, following and
+    collaboration counts are read from ``artist_stats`` instead of aggregated; `maintained`
+    forces either mode, and by default the store looks once, when it is created.
     """
 
     def __init__(
@@ -479,11 +527,19 @@ class SqlStore:
         tables: DashboardTables = tables,
         *,
         statement_timeout: float | None = None,
+        maintained: bool | None = None,
     ) -> None:
+        from . import _aggregates
+
         self._engine = engine
         self._tables = tables
         self._postgres = engine.dialect.name == "postgresql"
-        self._queries = _Queries(tables, self._postgres)
+        if maintained is None:
+            with engine.connect() as conn:
+                maintained = _aggregates.installed(conn)
+        stats = _aggregates.stats_table(MetaData()) if maintained else None
+        self.maintained = maintained
+        self._queries = _Queries(tables, self._postgres, stats)
         self._timeout_ms = None if statement_timeout is None else int(statement_timeout * 1000)
 
     @property
@@ -568,3 +624,7 @@ from ._sql_load import (  # noqa: E402 - the loader builds on the tables above
 )
 
 __all__ += ["LoadReport", "load_dataset_into", "load_records_into"]
+
+from ._aggregates import ReconcileReport, maintain, reconcile, stop_maintaining  # noqa: E402
+
+__all__ += ["ReconcileReport", "maintain", "reconcile", "stop_maintaining"]

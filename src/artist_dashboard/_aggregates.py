@@ -1,0 +1,412 @@
+"""Maintained aggregates: per-artist figures kept exact by database triggers.
+
+`artist_stats` holds, per user, the post count and counter sums over their live posts, their
+follower and following counts, and their collaborations — the figures whose live aggregation
+grows with the artist. Triggers on posts, post collaborators and follows keep them exact as the
+team's own application inserts, updates and deletes rows, so a dashboard reads them with a key
+lookup. Time windows, the top N and the recent N stay live: they are already index range reads.
+
+Every expression comes from the same constructs as the live queries (`clamped`, the live-post
+condition), compiled for the database, so the two modes cannot disagree; `reconcile` recomputes
+the figures from the source rows and reports and fixes any drift (rows written while the
+triggers were absent, a restore from backup…). Primary keys are not expected to change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from attrs import frozen
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    and_,
+    func,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.sql.elements import ColumnElement
+
+from . import rules
+from .sql import _ID, DashboardTables, clamped, tables
+from .sql import _STATS_FIGURES as STATS_FIGURES
+
+_PREFIX = "artist_dashboard"
+
+
+def stats_table(metadata: MetaData, name: str = "artist_stats") -> Table:
+    return Table(
+        name,
+        metadata,
+        Column("user_id", _ID, primary_key=True),
+        *(
+            Column(figure, BigInteger, nullable=False, server_default="0")
+            for figure in STATS_FIGURES
+        ),
+    )
+
+
+@frozen
+class ReconcileReport:
+    """What `reconcile` found: users checked, and the users whose figures had drifted."""
+
+    checked: int
+    drifted: tuple[str, ...]
+
+
+class _Sql:
+    """Trigger statements for one dialect, written with the tables' real names."""
+
+    def __init__(self, conn: Connection, target: DashboardTables, stats: Table) -> None:
+        self.dialect = conn.dialect
+        self.postgres = conn.dialect.name == "postgresql"
+        q = conn.dialect.identifier_preparer
+        self.stats = q.format_table(stats)
+        self.posts = q.format_table(target.posts)
+        self.pc = q.format_table(target.post_collaborators)
+        self.follows = q.format_table(target.follows)
+        self.p = {c.key: q.quote(c.name) for c in target.posts.c}
+        self.c = {c.key: q.quote(c.name) for c in target.post_collaborators.c}
+        self.f = {c.key: q.quote(c.name) for c in target.follows.c}
+        self.knows_author = "author_id" in target.post_collaborators.c
+
+    def render(self, element: ColumnElement[Any]) -> str:
+        return str(element.compile(dialect=self.dialect, compile_kwargs={"literal_binds": True}))
+
+    def clamp(self, row: str, key: str) -> str:
+        return self.render(clamped(literal_column(f"{row}.{self.p[key]}")))
+
+    def live(self, row: str) -> str:
+        true = "true" if self.postgres else "1"
+        deleted, created = self.p["is_deleted"], self.p["created_at"]
+        return f"({row}.{deleted} IS NOT {true} AND {row}.{created} IS NOT NULL)"
+
+    def ensure(self, user: str) -> str:
+        if self.postgres:
+            return f"INSERT INTO {self.stats} (user_id) VALUES ({user}) ON CONFLICT DO NOTHING;"
+        return f"INSERT OR IGNORE INTO {self.stats} (user_id) VALUES ({user});"
+
+    def ensure_from(self, query: str) -> str:
+        if self.postgres:
+            return f"INSERT INTO {self.stats} (user_id) {query} ON CONFLICT DO NOTHING;"
+        return f"INSERT OR IGNORE INTO {self.stats} (user_id) {query};"
+
+    def post_sums(self, row: str, sign: str) -> str:
+        sets = [f"posts = posts {sign} 1"]
+        sets += [f"{k} = {k} {sign} {self.clamp(row, k)}" for k in rules.POST_COUNTERS]
+        author = f"{row}.{self.p['author_id']}"
+        return f"UPDATE {self.stats} SET {', '.join(sets)} WHERE user_id = {author};"
+
+    def post_credits(self, row: str, sign: str) -> list[str]:
+        """Collaboration credits of one (live) post: its other collaborators, and its author
+        when it has one."""
+        post_id, author = f"{row}.{self.p['id']}", f"{row}.{self.p['author_id']}"
+        others = (
+            f"SELECT {self.c['user_id']} FROM {self.pc} WHERE {self.c['post_id']} = {post_id}"
+            f" AND {self.c['user_id']} <> {author}"
+        )
+        statements = [self.ensure_from(others)] if sign == "+" else []
+        statements += [
+            f"UPDATE {self.stats} SET collaborations = collaborations {sign} 1"
+            f" WHERE user_id IN ({others});",
+            f"UPDATE {self.stats} SET collaborations = collaborations {sign} 1"
+            f" WHERE user_id = {author} AND EXISTS ({others});",
+        ]
+        return statements
+
+    def collaborator_credit(self, row: str, sign: str, others_then: int) -> list[str]:
+        """Credits when one collaborator row appears (+) or disappears (-).
+
+        The author gains a credit when this row is the post's first other collaborator, and
+        loses it with the last; `others_then` is the count of other collaborators, as the
+        trigger sees the table, at which that happens.
+        """
+        post, user = f"{row}.{self.c['post_id']}", f"{row}.{self.c['user_id']}"
+        p = self.p
+        post_of = (
+            f"SELECT {p['author_id']} FROM {self.posts} AS p WHERE p.{p['id']} = {post}"
+            f" AND {self.live('p')} AND p.{p['author_id']} <> {user}"
+        )
+        others_left = (
+            f"(SELECT count(*) FROM {self.pc} AS c WHERE c.{self.c['post_id']} = {post}"
+            f" AND c.{self.c['user_id']} <> ({post_of})) = {others_then}"
+        )
+        statements = (
+            [self.ensure_from(f"SELECT {user} WHERE EXISTS ({post_of})")] if sign == "+" else []
+        )
+        statements += [
+            f"UPDATE {self.stats} SET collaborations = collaborations {sign} 1"
+            f" WHERE user_id = {user} AND EXISTS ({post_of});",
+            f"UPDATE {self.stats} SET collaborations = collaborations {sign} 1"
+            f" WHERE user_id = ({post_of}) AND {others_left};",
+        ]
+        return statements
+
+    def follow(self, row: str, sign: str) -> list[str]:
+        followee, follower = f"{row}.{self.f['followee_id']}", f"{row}.{self.f['follower_id']}"
+        statements = [self.ensure(followee), self.ensure(follower)] if sign == "+" else []
+        return [
+            *statements,
+            f"UPDATE {self.stats} SET followers = followers {sign} 1 WHERE user_id = {followee};",
+            f"UPDATE {self.stats} SET following = following {sign} 1 WHERE user_id = {follower};",
+        ]
+
+    def triggers(self) -> dict[str, tuple[str, str, str, str | None, list[str]]]:
+        """name -> (timing, event, table, condition, statements)."""
+        p, c = self.p, self.c
+        same_post = (
+            f"OLD.{p['author_id']} = NEW.{p['author_id']}"
+            f" AND {self.live('OLD')} = {self.live('NEW')}"
+        )
+        counter_deltas = ", ".join(
+            f"{k} = {k} - {self.clamp('OLD', k)} + {self.clamp('NEW', k)}"
+            for k in rules.POST_COUNTERS
+        )
+        # Keeping post_collaborators.author_id in step when a post changes hands.
+        sync = (
+            [
+                f"UPDATE {self.pc} SET {c['author_id']} = NEW.{p['author_id']}"
+                f" WHERE {c['post_id']} = NEW.{p['id']};"
+            ]
+            if self.knows_author
+            else []
+        )
+        # A collaborator row counts only through post_id and user_id (not the author copy).
+        pair_changed = (
+            f"OLD.{c['post_id']} <> NEW.{c['post_id']} OR OLD.{c['user_id']} <> NEW.{c['user_id']}"
+        )
+        add_post = [
+            self.ensure(f"NEW.{p['author_id']}"),
+            self.post_sums("NEW", "+"),
+            *self.post_credits("NEW", "+"),
+        ]
+        remove_post = [self.post_sums("OLD", "-"), *self.post_credits("OLD", "-")]
+        return {
+            "post_insert": ("AFTER", "INSERT", self.posts, self.live("NEW"), add_post),
+            "post_delete": ("AFTER", "DELETE", self.posts, self.live("OLD"), remove_post),
+            "post_update_counters": (
+                "AFTER",
+                "UPDATE",
+                self.posts,
+                f"{same_post} AND {self.live('NEW')}",
+                [f"UPDATE {self.stats} SET {counter_deltas} WHERE user_id = NEW.{p['author_id']};"],
+            ),
+            "post_update_moved": (
+                "AFTER",
+                "UPDATE",
+                self.posts,
+                f"NOT ({same_post})",
+                [
+                    *sync,
+                    *self._when(self.live("OLD"), remove_post),
+                    *self._when(self.live("NEW"), add_post),
+                ],
+            ),
+            "collaborator_insert": (
+                "AFTER",
+                "INSERT",
+                self.pc,
+                None,
+                self.collaborator_credit("NEW", "+", 1),
+            ),
+            "collaborator_delete": (
+                "AFTER",
+                "DELETE",
+                self.pc,
+                None,
+                self.collaborator_credit("OLD", "-", 0),
+            ),
+            # Before the update the old row is still there (the last other makes 1); after it,
+            # the new row is (the first other makes 1).
+            "collaborator_update_old": (
+                "BEFORE",
+                "UPDATE",
+                self.pc,
+                pair_changed,
+                self.collaborator_credit("OLD", "-", 1),
+            ),
+            "collaborator_update_new": (
+                "AFTER",
+                "UPDATE",
+                self.pc,
+                pair_changed,
+                self.collaborator_credit("NEW", "+", 1),
+            ),
+            "follow_insert": ("AFTER", "INSERT", self.follows, None, self.follow("NEW", "+")),
+            "follow_delete": ("AFTER", "DELETE", self.follows, None, self.follow("OLD", "-")),
+            "follow_update": (
+                "AFTER",
+                "UPDATE",
+                self.follows,
+                f"OLD.{self.f['follower_id']} <> NEW.{self.f['follower_id']}"
+                f" OR OLD.{self.f['followee_id']} <> NEW.{self.f['followee_id']}",
+                [*self.follow("OLD", "-"), *self.follow("NEW", "+")],
+            ),
+        }
+
+    def _when(self, condition: str, statements: list[str]) -> list[str]:
+        """Statements that run only when `condition` holds on the trigger's row."""
+        if self.postgres:
+            return [f"IF {condition} THEN", *statements, "END IF;"]
+        # SQLite trigger bodies have no IF: each statement is guarded by the condition instead.
+        return [_guard(s, condition) for s in statements]
+
+
+def _guard(statement: str, condition: str) -> str:
+    """Add `condition` to an INSERT … SELECT / UPDATE … WHERE statement (SQLite bodies)."""
+    body = statement.rstrip(";")
+    if body.startswith("UPDATE"):
+        return f"{body} AND {condition};"
+    if " VALUES (" in body:
+        head, values = body.split(" VALUES (", 1)
+        return f"{head} SELECT {values[:-1]} WHERE {condition};"
+    return f"{body} AND {condition};" if " WHERE " in body else f"{body} WHERE {condition};"
+
+
+def _trigger_names(sql: _Sql) -> Iterator[tuple[str, str, str, str, str | None, list[str]]]:
+    for name, (timing, event, table, condition, statements) in sql.triggers().items():
+        yield f"{_PREFIX}_{name}", timing, event, table, condition, statements
+
+
+def maintain(
+    engine: Engine, target: DashboardTables = tables, *, stats_name: str = "artist_stats"
+) -> ReconcileReport:
+    """Create `artist_stats`, install the triggers, and fill the figures from the source rows.
+
+    Idempotent: running it again replaces the triggers and reconciles.
+    """
+    metadata = MetaData()
+    stats = stats_table(metadata, stats_name)
+    target.metadata.create_all(engine, checkfirst=True)
+    metadata.create_all(engine, checkfirst=True)
+    with engine.begin() as conn:
+        sql = _Sql(conn, target, stats)
+        _drop_triggers(conn, sql)
+        for name, timing, event, table, condition, statements in _trigger_names(sql):
+            for ddl in _trigger_ddl(sql, name, timing, event, table, condition, statements):
+                conn.exec_driver_sql(ddl)
+    return reconcile(engine, target, stats_name=stats_name)
+
+
+def stop_maintaining(
+    engine: Engine, target: DashboardTables = tables, *, stats_name: str = "artist_stats"
+) -> None:
+    """Remove the triggers and the `artist_stats` table; the store goes back to live figures."""
+    metadata = MetaData()
+    stats = stats_table(metadata, stats_name)
+    with engine.begin() as conn:
+        _drop_triggers(conn, _Sql(conn, target, stats))
+    metadata.drop_all(engine, checkfirst=True)
+
+
+def _trigger_ddl(
+    sql: _Sql,
+    name: str,
+    timing: str,
+    event: str,
+    table: str,
+    condition: str | None,
+    statements: list[str],
+) -> list[str]:
+    if sql.postgres:
+        body = "\n".join(statements)
+        if condition:
+            body = f"IF {condition} THEN\n{body}\nEND IF;"
+        returns = "OLD" if event == "DELETE" else "NEW"
+        return [
+            f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+            f"BEGIN\n{body}\nRETURN {returns};\nEND;\n$$",
+            f"CREATE TRIGGER {name} {timing} {event} ON {table}"
+            f" FOR EACH ROW EXECUTE FUNCTION {name}()",
+        ]
+    when = f" WHEN {condition}" if condition else ""
+    return [
+        f"CREATE TRIGGER {name} {timing} {event} ON {table} FOR EACH ROW{when}\nBEGIN\n"
+        + "\n".join(statements)
+        + "\nEND"
+    ]
+
+
+def _drop_triggers(conn: Connection, sql: _Sql) -> None:
+    for name, _timing, _event, table, _condition, _statements in _trigger_names(sql):
+        if sql.postgres:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+            conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {name}()")
+        else:
+            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+
+
+def installed(conn: Connection, stats_name: str = "artist_stats") -> bool:
+    """True when the triggers of the maintained aggregates are in place."""
+    if conn.dialect.name == "postgresql":
+        query = text("SELECT 1 FROM pg_trigger WHERE tgname = :n")
+    else:
+        query = text("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = :n")
+    return conn.execute(query, {"n": f"{_PREFIX}_follow_insert"}).first() is not None
+
+
+def expected_figures(
+    conn: Connection, target: DashboardTables = tables
+) -> dict[str, dict[str, int]]:
+    """Every user's figures recounted from the source rows, with the live rules."""
+    posts, pc, follows = target.posts, target.post_collaborators, target.follows
+    p, c, f = posts.c, pc.c, follows.c
+    live = and_(p.is_deleted.is_not(True), p.created_at.is_not(None))
+    figures: dict[str, dict[str, int]] = {}
+
+    def add(user: Any, **values: Any) -> None:
+        row = figures.setdefault(str(user), dict.fromkeys(STATS_FIGURES, 0))
+        for key, value in values.items():
+            row[key] += int(value or 0)
+
+    sums = [func.sum(clamped(p[k])).label(k) for k in rules.POST_COUNTERS]
+    for row in conn.execute(
+        select(p.author_id, func.count().label("posts"), *sums).where(live).group_by(p.author_id)
+    ):
+        add(row.author_id, **{k: v for k, v in row._mapping.items() if k != "author_id"})
+    for user, count in conn.execute(select(f.followee_id, func.count()).group_by(f.followee_id)):
+        add(user, followers=count)
+    for user, count in conn.execute(select(f.follower_id, func.count()).group_by(f.follower_id)):
+        add(user, following=count)
+    shared = pc.join(posts, p.id == c.post_id)
+    authored = select(p.author_id, func.count(func.distinct(p.id))).select_from(shared)
+    for user, count in conn.execute(
+        authored.where(live, c.user_id != p.author_id).group_by(p.author_id)
+    ):
+        add(user, collaborations=count)
+    listed = select(c.user_id, func.count()).select_from(shared)
+    for user, count in conn.execute(
+        listed.where(live, c.user_id != p.author_id).group_by(c.user_id)
+    ):
+        add(user, collaborations=count)
+    return figures
+
+
+def reconcile(
+    engine: Engine,
+    target: DashboardTables = tables,
+    *,
+    stats_name: str = "artist_stats",
+    fix: bool = True,
+) -> ReconcileReport:
+    """Recompute every user's figures from the source rows; report (and fix) any drift."""
+    stats = stats_table(MetaData(), stats_name)
+    with engine.begin() as conn:
+        expected = expected_figures(conn, target)
+        stored = {
+            str(row.user_id): {k: int(row._mapping[k]) for k in STATS_FIGURES}
+            for row in conn.execute(select(stats))
+        }
+        zero = dict.fromkeys(STATS_FIGURES, 0)
+        users = set(expected) | set(stored)
+        drifted = sorted(u for u in users if expected.get(u, zero) != stored.get(u, zero))
+        if fix and drifted:
+            conn.execute(stats.delete().where(stats.c.user_id.in_(drifted)))
+            conn.execute(stats.insert(), [{"user_id": u, **expected.get(u, zero)} for u in drifted])
+    return ReconcileReport(checked=len(users), drifted=tuple(drifted))
