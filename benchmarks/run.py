@@ -102,6 +102,9 @@ def postgres_engine(url: str, scale: float) -> Engine:
 
 
 def measure_database(engine: Engine, repeat: int) -> dict[str, Any]:
+    from artist_dashboard.sql import stop_maintaining
+
+    stop_maintaining(engine)  # live figures here, whatever an earlier run left behind
     store, clock = SqlStore(engine), FixedClock(generate.NOW)
     results: dict[str, Any] = {}
     for who, label in ((generate.HEAVY, "heavy"), (generate.TYPICAL, "typical")):
@@ -256,6 +259,13 @@ def table(results: dict[str, Any]) -> str:
                     f"{k} {w['without'][k]:.0f}->{w['with'][k]:.0f} us" for k in w["without"]
                 )
             )
+    for mode, r in results.get("service", {}).items():
+        lines.append(
+            f"service ({mode}, {r['client']}): {r['service']['requests_per_second']:,.0f} req/s"
+            f" p50 {r['service']['p50_ms']:.2f} ms p99 {r['service']['p99_ms']:.2f} ms;"
+            f" bare Starlette {r['bare']['requests_per_second']:,.0f} req/s;"
+            f" ratio {r['service_over_bare']:.2f}"
+        )
     if "load" in results:
         load = results["load"]
         lines.append(
@@ -270,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--postgres", default=os.environ.get("ARTIST_DASHBOARD_BENCH_POSTGRES_URL"))
     parser.add_argument("--skip-load", action="store_true")
+    parser.add_argument("--skip-service", action="store_true")
+    parser.add_argument("--service-seconds", type=float, default=5.0)
     args = parser.parse_args(argv)
     DATA.mkdir(exist_ok=True)
     results: dict[str, Any] = {"scale": args.scale}
@@ -287,6 +299,22 @@ def main(argv: list[str] | None = None) -> int:
         results["postgresql"]["maintained"] = measure_maintained(pg, args.repeat)
     if not args.skip_load:
         results["load"] = measure_load(args.scale)
+    if not args.skip_service:
+        from .service import measure_service
+
+        url = str(sqlite.url)
+        # SQLite serializes work anyway: one build thread keeps the GIL uncontended.
+        results["service"] = {
+            "built_each_request": measure_service(
+                url, generate.TYPICAL, seconds=args.service_seconds, extra=["--workers", "1"]
+            ),
+            "cache_1s": measure_service(
+                url,
+                generate.TYPICAL,
+                seconds=args.service_seconds,
+                extra=["--workers", "1", "--cache-seconds", "1"],
+            ),
+        }
     print(table(results))
     print(json.dumps(results))
     return 0

@@ -24,17 +24,20 @@ from sqlalchemy import (
     Connection,
     Engine,
     MetaData,
+    Select,
     Table,
     and_,
+    distinct,
     func,
     literal_column,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
 from . import rules
-from .sql import _ID, DashboardTables, clamped, tables
+from .sql import _ID, DashboardTables, _begin_sqlite, clamped, tables
 from .sql import _STATS_FIGURES as STATS_FIGURES
 
 _PREFIX = "artist_dashboard"
@@ -54,10 +57,11 @@ def stats_table(metadata: MetaData, name: str = "artist_stats") -> Table:
 
 @frozen
 class ReconcileReport:
-    """What `reconcile` found: users checked, and the users whose figures had drifted."""
+    """What `reconcile` found: users checked, how many had drifted, and up to 50 of them."""
 
     checked: int
-    drifted: tuple[str, ...]
+    drifted: int
+    sample: tuple[str, ...]
 
 
 class _Sql:
@@ -279,19 +283,22 @@ def maintain(
 ) -> ReconcileReport:
     """Create `artist_stats`, install the triggers, and fill the figures from the source rows.
 
+    All in one transaction: either the figures are complete and kept, or nothing changed.
     Idempotent: running it again replaces the triggers and reconciles.
     """
     metadata = MetaData()
     stats = stats_table(metadata, stats_name)
     target.metadata.create_all(engine, checkfirst=True)
-    metadata.create_all(engine, checkfirst=True)
     with engine.begin() as conn:
+        if conn.dialect.name == "sqlite":
+            _begin_sqlite(conn)  # else pysqlite runs the DDL outside the transaction
+        metadata.create_all(conn, checkfirst=True)
         sql = _Sql(conn, target, stats)
         _drop_triggers(conn, sql)
         for name, timing, event, table, condition, statements in _trigger_names(sql):
             for ddl in _trigger_ddl(sql, name, timing, event, table, condition, statements):
                 conn.exec_driver_sql(ddl)
-    return reconcile(engine, target, stats_name=stats_name)
+        return _reconcile(conn, target, stats, fix=True)
 
 
 def stop_maintaining(
@@ -351,41 +358,35 @@ def installed(conn: Connection, stats_name: str = "artist_stats") -> bool:
     return conn.execute(query, {"n": f"{_PREFIX}_follow_insert"}).first() is not None
 
 
-def expected_figures(
-    conn: Connection, target: DashboardTables = tables
-) -> dict[str, dict[str, int]]:
-    """Every user's figures recounted from the source rows, with the live rules."""
+def _expected(target: DashboardTables) -> Select[Any]:
+    """Every user's figures recounted from the source rows, with the live rules, in SQL."""
     posts, pc, follows = target.posts, target.post_collaborators, target.follows
     p, c, f = posts.c, pc.c, follows.c
     live = and_(p.is_deleted.is_not(True), p.created_at.is_not(None))
-    figures: dict[str, dict[str, int]] = {}
+    zero: ColumnElement[int] = literal_column("0")
 
-    def add(user: Any, **values: Any) -> None:
-        row = figures.setdefault(str(user), dict.fromkeys(STATS_FIGURES, 0))
-        for key, value in values.items():
-            row[key] += int(value or 0)
+    def row(user: Any, **values: Any) -> list[Any]:
+        return [user.label("user_id"), *(values.get(k, zero).label(k) for k in STATS_FIGURES)]
 
-    sums = [func.sum(clamped(p[k])).label(k) for k in rules.POST_COUNTERS]
-    for row in conn.execute(
-        select(p.author_id, func.count().label("posts"), *sums).where(live).group_by(p.author_id)
-    ):
-        add(row.author_id, **{k: v for k, v in row._mapping.items() if k != "author_id"})
-    for user, count in conn.execute(select(f.followee_id, func.count()).group_by(f.followee_id)):
-        add(user, followers=count)
-    for user, count in conn.execute(select(f.follower_id, func.count()).group_by(f.follower_id)):
-        add(user, following=count)
+    sums = {k: func.sum(clamped(p[k])) for k in rules.POST_COUNTERS}
     shared = pc.join(posts, p.id == c.post_id)
-    authored = select(p.author_id, func.count(func.distinct(p.id))).select_from(shared)
-    for user, count in conn.execute(
-        authored.where(live, c.user_id != p.author_id).group_by(p.author_id)
-    ):
-        add(user, collaborations=count)
-    listed = select(c.user_id, func.count()).select_from(shared)
-    for user, count in conn.execute(
-        listed.where(live, c.user_id != p.author_id).group_by(c.user_id)
-    ):
-        add(user, collaborations=count)
-    return figures
+    others = and_(live, c.user_id != p.author_id)
+    parts = union_all(
+        select(*row(p.author_id, posts=func.count(), **sums)).where(live).group_by(p.author_id),
+        select(*row(f.followee_id, followers=func.count())).group_by(f.followee_id),
+        select(*row(f.follower_id, following=func.count())).group_by(f.follower_id),
+        select(*row(p.author_id, collaborations=func.count(distinct(p.id))))
+        .select_from(shared)
+        .where(others)
+        .group_by(p.author_id),
+        select(*row(c.user_id, collaborations=func.count()))
+        .select_from(shared)
+        .where(others)
+        .group_by(c.user_id),
+    ).subquery("parts")
+    return select(
+        parts.c.user_id, *(func.sum(parts.c[k]).label(k) for k in STATS_FIGURES)
+    ).group_by(parts.c.user_id)
 
 
 def reconcile(
@@ -395,18 +396,58 @@ def reconcile(
     stats_name: str = "artist_stats",
     fix: bool = True,
 ) -> ReconcileReport:
-    """Recompute every user's figures from the source rows; report (and fix) any drift."""
-    stats = stats_table(MetaData(), stats_name)
+    """Recompute every user's figures from the source rows; report (and fix) any drift.
+
+    The work happens in the database — the recount goes to a temporary table, drift is found
+    with EXCEPT both ways, and fixed with two statements — so it needs no memory in Python
+    whatever the number of users.
+    """
     with engine.begin() as conn:
-        expected = expected_figures(conn, target)
-        stored = {
-            str(row.user_id): {k: int(row._mapping[k]) for k in STATS_FIGURES}
-            for row in conn.execute(select(stats))
-        }
-        zero = dict.fromkeys(STATS_FIGURES, 0)
-        users = set(expected) | set(stored)
-        drifted = sorted(u for u in users if expected.get(u, zero) != stored.get(u, zero))
-        if fix and drifted:
-            conn.execute(stats.delete().where(stats.c.user_id.in_(drifted)))
-            conn.execute(stats.insert(), [{"user_id": u, **expected.get(u, zero)} for u in drifted])
-    return ReconcileReport(checked=len(users), drifted=tuple(drifted))
+        return _reconcile(conn, target, stats_table(MetaData(), stats_name), fix=fix)
+
+
+def _reconcile(
+    conn: Connection, target: DashboardTables, stats: Table, *, fix: bool
+) -> ReconcileReport:
+    figures = ", ".join(STATS_FIGURES)
+    nonzero = " OR ".join(f"{k} <> 0" for k in STATS_FIGURES)
+    q = conn.dialect.identifier_preparer
+    stored = q.format_table(stats)
+    expected = _expected(target).compile(
+        dialect=conn.dialect, compile_kwargs={"literal_binds": True}
+    )
+    conn.exec_driver_sql("DROP TABLE IF EXISTS artist_dashboard_expected")
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE artist_dashboard_expected AS {expected}")
+    conn.exec_driver_sql("DROP TABLE IF EXISTS artist_dashboard_drift")
+    # A stored row of zeros is the same as no row (an artist who lost every follower).
+    conn.exec_driver_sql(
+        "CREATE TEMPORARY TABLE artist_dashboard_drift AS SELECT DISTINCT user_id FROM ("
+        f" SELECT user_id, {figures} FROM artist_dashboard_expected WHERE {nonzero}"
+        f" EXCEPT SELECT user_id, {figures} FROM {stored} WHERE {nonzero}"
+        ") AS missing UNION SELECT DISTINCT user_id FROM ("
+        f" SELECT user_id, {figures} FROM {stored} WHERE {nonzero}"
+        f" EXCEPT SELECT user_id, {figures} FROM artist_dashboard_expected WHERE {nonzero}"
+        ") AS wrong"
+    )
+    drifted = int(conn.exec_driver_sql("SELECT count(*) FROM artist_dashboard_drift").scalar_one())
+    sample = (
+        conn.exec_driver_sql("SELECT user_id FROM artist_dashboard_drift ORDER BY user_id LIMIT 50")
+        .scalars()
+        .all()
+    )
+    checked = int(
+        conn.exec_driver_sql(
+            f"SELECT count(*) FROM (SELECT user_id FROM artist_dashboard_expected"
+            f" UNION SELECT user_id FROM {stored}) AS everyone"
+        ).scalar_one()
+    )
+    if fix and drifted:
+        drift = "SELECT user_id FROM artist_dashboard_drift"
+        conn.exec_driver_sql(f"DELETE FROM {stored} WHERE user_id IN ({drift})")
+        conn.exec_driver_sql(
+            f"INSERT INTO {stored} (user_id, {figures}) SELECT user_id, {figures}"
+            f" FROM artist_dashboard_expected WHERE user_id IN ({drift})"
+        )
+    conn.exec_driver_sql("DROP TABLE artist_dashboard_drift")
+    conn.exec_driver_sql("DROP TABLE artist_dashboard_expected")
+    return ReconcileReport(checked=checked, drifted=drifted, sample=tuple(str(u) for u in sample))

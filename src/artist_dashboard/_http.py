@@ -12,9 +12,12 @@ yields part of a dashboard. The framework layers (`artist_dashboard.asgi`,
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -25,7 +28,6 @@ from attrs import frozen
 
 from ._build import DashboardOptions, Repos, build_dashboard, build_profile_overview
 from ._clock import SystemClock
-from ._dashboard import ArtistDashboard
 from ._errors import StorageError, UserNotFound
 from .auth import Authenticator, InvalidToken
 from .typing import Clock
@@ -80,6 +82,10 @@ def problem(status: int, detail: str, headers: Sequence[tuple[str, str]] = ()) -
     )
 
 
+def _ok(body: bytes, headers: Sequence[tuple[str, str]]) -> HttpResponse:
+    return HttpResponse(200, (("content-type", JSON), *headers), body)
+
+
 def _bearer_token(authorization: str | None) -> str:
     """The token of ``Authorization: Bearer <token>``; raises `_Unauthorized` otherwise."""
     if authorization is None or not authorization.strip():
@@ -95,11 +101,40 @@ def _bearer_token(authorization: str | None) -> str:
     return token
 
 
+_PRIVATE = (("cache-control", "private, no-store"), ("vary", "Authorization"))
+_PUBLIC = (("cache-control", "no-cache"),)
+
+
+class _ResponseCache:
+    """Recently built dashboards by user id, for at most `seconds` (bounded, thread-safe)."""
+
+    def __init__(self, seconds: float, size: int = 10_000) -> None:
+        self.seconds, self.size = seconds, size
+        self._entries: OrderedDict[str, tuple[float, bytes]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, user_id: str) -> bytes | None:
+        with self._lock:
+            entry = self._entries.get(user_id)
+            if entry is None or entry[0] < time.monotonic():
+                return None
+            return entry[1]
+
+    def put(self, user_id: str, body: bytes) -> None:
+        with self._lock:
+            self._entries[user_id] = (time.monotonic() + self.seconds, body)
+            self._entries.move_to_end(user_id)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
 class DashboardHttp:
     """The service's endpoints as plain functions of their inputs.
 
     `timeout` bounds a build (seconds): a store slower than that gives 503, and the build is
-    abandoned. Builds run on a pool of `workers` threads, off any event loop.
+    abandoned. Builds run on a pool of `workers` threads, off any event loop. `cache_seconds`
+    (off by default) reuses a user's dashboard for that long — see docs/deploying.md for what
+    that trades away.
     """
 
     def __init__(
@@ -111,7 +146,8 @@ class DashboardHttp:
         options: DashboardOptions | None = None,
         timeout: float = 10.0,
         retry_after: int = 5,
-        workers: int = 8,
+        workers: int = 4,
+        cache_seconds: float = 0.0,
     ) -> None:
         self.repos = repos
         self.authenticator = authenticator
@@ -122,6 +158,7 @@ class DashboardHttp:
         self._workers = workers
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        self._cache = _ResponseCache(cache_seconds) if cache_seconds > 0 else None
 
     def close(self) -> None:
         """Stop the worker threads; a later request starts new ones (an app may restart)."""
@@ -133,9 +170,7 @@ class DashboardHttp:
     def _submit(self, work: Callable[[], _T]) -> Future[_T]:
         with self._pool_lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(
-                    self._workers, thread_name_prefix="artist-dashboard"
-                )
+                self._pool = ThreadPoolExecutor(self._workers, "artist-dashboard")
             return self._pool.submit(work)
 
     def _run(self, work: Callable[[], _T]) -> _T:
@@ -147,62 +182,108 @@ class DashboardHttp:
             future.cancel()
             raise StorageError(f"the store did not answer within {self.timeout:g} s") from None
 
-    def _build(self, user_id: str) -> ArtistDashboard:
-        return build_dashboard(user_id, self.repos, self.clock, self.options)
+    async def _run_async(self, work: Callable[[], _T]) -> _T:
+        """`_run` for an event loop: awaits the pool without blocking a thread on it."""
+        future = self._submit(work)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), self.timeout)
+        except TimeoutError:
+            future.cancel()
+            raise StorageError(f"the store did not answer within {self.timeout:g} s") from None
 
-    def _unavailable(self, error: StorageError, headers: Sequence[tuple[str, str]]) -> HttpResponse:
-        log.warning("storage failed: %s (%s)", error, error.__cause__ or "timeout")
-        return problem(
-            503,
-            "the dashboard's storage is unavailable; try again shortly",
-            (("retry-after", str(self.retry_after)), *headers),
-        )
-
-    def _unexpected(self, headers: Sequence[tuple[str, str]]) -> HttpResponse:
-        log.exception("unexpected error while answering a request")
-        return problem(500, "an unexpected error occurred", headers)
+    # --- the dashboard ---------------------------------------------------------------------
 
     def dashboard(self, *, authorization: str | None, query: str) -> HttpResponse:
         """``GET /api/v1/users/me/dashboard``: the authenticated user's own dashboard."""
-        private = (("cache-control", "private, no-store"), ("vary", "Authorization"))
+        step = self._dashboard_step(authorization, query)
+        if isinstance(step, HttpResponse):
+            return step
         try:
-            token = _bearer_token(authorization)
-            user_id = self.authenticator.authenticate(token)
-            if query:
-                # Checked after authentication: a request without a valid token learns nothing.
-                return problem(400, "this endpoint takes no query parameters", private)
-            dashboard = self._run(
-                lambda: build_dashboard(user_id, self.repos, self.clock, self.options)
+            return _ok(self._run(step), _PRIVATE)
+        except Exception as exc:
+            return self._failure(exc, private=True)
+
+    async def dashboard_async(self, *, authorization: str | None, query: str) -> HttpResponse:
+        """`dashboard` for an event loop (the build still runs on the worker pool)."""
+        step = self._dashboard_step(authorization, query)
+        if isinstance(step, HttpResponse):
+            return step
+        try:
+            return _ok(await self._run_async(step), _PRIVATE)
+        except Exception as exc:
+            return self._failure(exc, private=True)
+
+    def _dashboard_step(
+        self, authorization: str | None, query: str
+    ) -> HttpResponse | Callable[[], bytes]:
+        """Authenticate and check the request: the answer already, or the work to do."""
+        try:
+            user_id = self.authenticator.authenticate(_bearer_token(authorization))
+        except Exception as exc:
+            return self._failure(exc, private=True)
+        if query:
+            # Checked after authentication: a request without a valid token learns nothing.
+            return problem(400, "this endpoint takes no query parameters", _PRIVATE)
+        cached = self._cache.get(user_id) if self._cache else None
+        if cached is not None:
+            return _ok(cached, _PRIVATE)
+        return lambda: self._render_dashboard(user_id)
+
+    def _render_dashboard(self, user_id: str) -> bytes:
+        body = to_json(build_dashboard(user_id, self.repos, self.clock, self.options)).encode()
+        if self._cache:
+            self._cache.put(user_id, body)
+        return body
+
+    # --- the public profile overview -------------------------------------------------------
+
+    def profile_overview(self, user_id: str) -> HttpResponse:
+        """``GET /api/v1/users/{id}/profile-overview``: public fields and public counts."""
+        try:
+            return _ok(self._run(lambda: self._render_overview(user_id)), _PUBLIC)
+        except Exception as exc:
+            return self._failure(exc, private=False)
+
+    async def profile_overview_async(self, user_id: str) -> HttpResponse:
+        try:
+            return _ok(await self._run_async(lambda: self._render_overview(user_id)), _PUBLIC)
+        except Exception as exc:
+            return self._failure(exc, private=False)
+
+    def _render_overview(self, user_id: str) -> bytes:
+        return to_json(build_profile_overview(user_id, self.repos)).encode()
+
+    # --- failures, in one place ------------------------------------------------------------
+
+    def _failure(self, error: Exception, *, private: bool) -> HttpResponse:
+        """The answer for a failure: 401, 404, 503 or 500, never a partial body.
+
+        On the private dashboard an unknown user means a genuine token whose subject is no
+        longer a user (401); on the public overview, an unknown id (404).
+        """
+        headers = _PRIVATE if private else ()
+        if isinstance(error, _Unauthorized):
+            return self._unauthorized(error.token_given, headers)
+        if isinstance(error, InvalidToken):
+            return self._unauthorized(True, headers)
+        if isinstance(error, UserNotFound):
+            if private:
+                return self._unauthorized(True, headers)
+            return problem(404, "no such user", headers)
+        if isinstance(error, StorageError):
+            log.warning("storage failed: %s (%s)", error, error.__cause__ or "timeout")
+            return problem(
+                503,
+                "the dashboard's storage is unavailable; try again shortly",
+                (("retry-after", str(self.retry_after)), *headers),
             )
-            body = to_json(dashboard).encode()
-        except (_Unauthorized, InvalidToken) as exc:
-            given = exc.token_given if isinstance(exc, _Unauthorized) else True
-            return self._unauthorized(given, private)
-        except UserNotFound:
-            # The token is genuine but its subject is no longer a user.
-            return self._unauthorized(True, private)
-        except StorageError as exc:
-            return self._unavailable(exc, private)
-        except Exception:
-            return self._unexpected(private)
-        return HttpResponse(200, (("content-type", JSON), *private), body)
+        log.error("unexpected error while answering a request", exc_info=error)
+        return problem(500, "an unexpected error occurred", headers)
 
     def _unauthorized(self, token_given: bool, headers: Sequence[tuple[str, str]]) -> HttpResponse:
         challenge = 'Bearer error="invalid_token"' if token_given else "Bearer"
         detail = "the access token is missing" if not token_given else "the access token is invalid"
         return problem(401, detail, (("www-authenticate", challenge), *headers))
-
-    def profile_overview(self, user_id: str) -> HttpResponse:
-        """``GET /api/v1/users/{id}/profile-overview``: public fields and public counts."""
-        try:
-            body = self._run(lambda: to_json(build_profile_overview(user_id, self.repos)).encode())
-        except UserNotFound:
-            return problem(404, "no such user")
-        except StorageError as exc:
-            return self._unavailable(exc, ())
-        except Exception:
-            return self._unexpected(())
-        return HttpResponse(200, (("content-type", JSON), ("cache-control", "no-cache")), body)
 
     @staticmethod
     def not_found() -> HttpResponse:

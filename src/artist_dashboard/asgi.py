@@ -5,8 +5,8 @@
     routes(http)                                     # or only the routes, for your own app
 
 The HTTP behaviour lives in `DashboardHttp`; this layer translates requests and responses and
-runs each build on a worker thread, so a slow database never stalls the event loop. Needs the
-``asgi`` extra.
+awaits each build on the service's worker threads, so a slow database never stalls the event
+loop. Needs the ``asgi`` extra.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -63,10 +62,8 @@ def routes(http: DashboardHttp) -> list[Route]:
     async def dashboard(request: Request) -> Response:
         if request.method not in _READ:
             return _response(http.method_not_allowed(_READ))
-        answer = await run_in_threadpool(
-            http.dashboard,
-            authorization=request.headers.get("authorization"),
-            query=request.url.query,
+        answer = await http.dashboard_async(
+            authorization=request.headers.get("authorization"), query=request.url.query
         )
         return _response(answer)
 
@@ -74,7 +71,7 @@ def routes(http: DashboardHttp) -> list[Route]:
         if request.method not in _READ:
             return _response(http.method_not_allowed(_READ))
         user_id = request.path_params["id"]
-        return _response(await run_in_threadpool(http.profile_overview, user_id))
+        return _response(await http.profile_overview_async(user_id))
 
     async def openapi(request: Request) -> Response:
         if request.method not in _READ:
@@ -134,6 +131,8 @@ def create_app(
     *,
     options: DashboardOptions | None = None,
     timeout: float = 10.0,
+    cache_seconds: float = 0.0,
+    workers: int = 4,
 ) -> Starlette:
     """A complete ASGI application serving the dashboard and the profile overview."""
     if isinstance(repos, DashboardHttp):
@@ -141,7 +140,15 @@ def create_app(
     else:
         if authenticator is None:
             raise TypeError("create_app needs an authenticator (see artist_dashboard.auth)")
-        http = DashboardHttp(repos, authenticator, clock, options=options, timeout=timeout)
+        http = DashboardHttp(
+            repos,
+            authenticator,
+            clock,
+            options=options,
+            timeout=timeout,
+            cache_seconds=cache_seconds,
+            workers=workers,
+        )
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)

@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -71,6 +73,32 @@ def _algorithm_for(public_key: str) -> str:
     raise AuthConfigError(f"{PUBLIC_KEY_VARIABLE} must be an RSA or EC P-256 public key")
 
 
+class _Verified:
+    """Tokens already verified, by their exact text, until they expire (bounded, thread-safe).
+
+    A client sends the same token on every request for its lifetime; checking its signature
+    once is enough. An entry is used only while its ``exp`` (plus the leeway) has not passed.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._entries: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, token: str) -> str | None:
+        with self._lock:
+            entry = self._entries.get(token)
+        if entry is None or entry[1] <= time.time():
+            return None
+        return entry[0]
+
+    def put(self, token: str, subject: str, valid_until: float) -> None:
+        with self._lock:
+            self._entries[token] = (subject, valid_until)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+
 @frozen
 class JwtAuthenticator:
     """Verifies JWTs with one pinned algorithm; the token's ``sub`` is the user id."""
@@ -80,6 +108,7 @@ class JwtAuthenticator:
     issuer: str | None = None
     audience: str | None = None
     leeway: int = LEEWAY_SECONDS
+    _verified: _Verified = field(factory=_Verified, init=False, repr=False, eq=False)
 
     @classmethod
     def from_secret(cls, secret: str, **claims: Any) -> JwtAuthenticator:
@@ -113,6 +142,9 @@ class JwtAuthenticator:
         return cls.from_secret(secret, **claims)
 
     def authenticate(self, token: str) -> str:
+        known = self._verified.get(token)
+        if known is not None:
+            return known
         try:
             claims = jwt.decode(
                 token,
@@ -132,6 +164,7 @@ class JwtAuthenticator:
         subject = claims.get("sub")
         if not isinstance(subject, str) or not subject:
             raise InvalidToken("sub is not a user id")
+        self._verified.put(token, subject, float(claims["exp"]) + self.leeway)
         return subject
 
 

@@ -150,7 +150,14 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
     from .asgi import create_app
 
-    app = create_app(repos, authenticator, clock, timeout=args.timeout)
+    app = create_app(
+        repos,
+        authenticator,
+        clock,
+        timeout=args.timeout,
+        cache_seconds=args.cache_seconds,
+        workers=args.workers,
+    )
     logging.getLogger("artist_dashboard.access").setLevel(logging.INFO)
     base = f"http://{args.host}:{args.port}"
     print(f"{PROG}: serving on {base} (OpenAPI at {base}/openapi.json)", file=sys.stderr)
@@ -163,6 +170,37 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     # uvicorn's access log would print query strings (where a careless client may put a
     # token); ours logs method, path and status only.
     uvicorn.run(app, host=args.host, port=args.port, access_log=False, server_header=False)
+    return 0
+
+
+def _cmd_aggregates(args: argparse.Namespace) -> int:
+    from .sql import maintain, stop_maintaining
+
+    engine = open_database(args.db, create=False)
+    if args.action == "install":
+        report = maintain(engine)
+        summary = {"maintained": True, "users": report.checked}
+    else:
+        stop_maintaining(engine)
+        summary = {"maintained": False}
+    _emit(json.dumps(summary, indent=args.indent))
+    return 0
+
+
+def _cmd_reconcile(args: argparse.Namespace) -> int:
+    from .sql import SqlStore, reconcile
+
+    engine = open_database(args.db, create=False)
+    if not SqlStore(engine).maintained:
+        raise DashboardError("no maintained aggregates here: run `aggregates install` first")
+    report = reconcile(engine, fix=not args.check)
+    summary = {
+        "checked": report.checked,
+        "drifted": report.drifted,
+        "fixed": 0 if args.check else report.drifted,
+        "users": list(report.sample),
+    }
+    _emit(json.dumps(summary, indent=args.indent))
     return 0
 
 
@@ -199,12 +237,34 @@ def make_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=10.0, metavar="S", help="storage timeout, seconds"
     )
     serve.add_argument("--strict", action="store_true", help="with --data: refuse bad lines")
+    serve.add_argument(
+        "--workers", type=_positive, default=4, metavar="N", help="build threads (4)"
+    )
+    serve.add_argument(
+        "--cache-seconds",
+        type=float,
+        default=0.0,
+        metavar="S",
+        help="reuse a user's built dashboard for S seconds (off by default)",
+    )
 
     token = command("token", "mint a development access token", _cmd_token)
     token.add_argument("--user", required=True, metavar="ID", help="the token's subject")
     token.add_argument(
         "--ttl", type=_positive, default=3600, metavar="S", help="lifetime, seconds (3600)"
     )
+
+    aggregates = command(
+        "aggregates", "install or remove the maintained per-artist figures", _cmd_aggregates
+    )
+    aggregates.add_argument("action", choices=["install", "remove"])
+    aggregates.add_argument("--db", default=None, metavar="URL", help=_DB_HELP)
+
+    reconcile = command(
+        "reconcile", "recompute the maintained figures and fix any drift", _cmd_reconcile
+    )
+    reconcile.add_argument("--db", default=None, metavar="URL", help=_DB_HELP)
+    reconcile.add_argument("--check", action="store_true", help="report drift, fix nothing")
 
     load = command("load", "create the tables if missing and load a dataset", _cmd_load)
     load.add_argument("--data", required=True, metavar="DIR", help="the dataset folder")

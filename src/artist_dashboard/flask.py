@@ -98,6 +98,8 @@ def create_app(
     *,
     options: DashboardOptions | None = None,
     timeout: float = 10.0,
+    cache_seconds: float = 0.0,
+    workers: int = 4,
 ) -> Flask:
     """A complete Flask application serving the dashboard and the profile overview."""
     if isinstance(repos, DashboardHttp):
@@ -105,7 +107,15 @@ def create_app(
     else:
         if authenticator is None:
             raise TypeError("create_app needs an authenticator (see artist_dashboard.auth)")
-        http = DashboardHttp(repos, authenticator, clock, options=options, timeout=timeout)
+        http = DashboardHttp(
+            repos,
+            authenticator,
+            clock,
+            options=options,
+            timeout=timeout,
+            cache_seconds=cache_seconds,
+            workers=workers,
+        )
     app = Flask(__name__)
     app.register_blueprint(create_blueprint(http))
 

@@ -142,3 +142,24 @@ def test_strict_load_writes_nothing_when_a_line_is_bad(tmp_path: Path) -> None:
     line = one_line_error(run("load", "--data", str(folder), "--db", str(db), "--strict"))
     assert "posts.jsonl:15" in line
     assert not db.exists()
+
+
+def test_aggregates_and_reconcile_from_the_command_line(tmp_path: Path) -> None:
+    """`aggregates install` keeps the figures; `reconcile --check` reports drift, `reconcile`
+    fixes it, and the dashboard reads the right figures again."""
+    import sqlite3
+
+    db = tmp_path / "kept.db"
+    folder = write_dataset(tmp_path / "demo", *demo_records())
+    assert run("load", "--data", str(folder), "--db", str(db)).returncode == 0
+    assert "aggregates install" in one_line_error(run("reconcile", "--db", str(db)))
+    assert json.loads(run("aggregates", "install", "--db", str(db)).stdout)["maintained"] is True
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE artist_stats SET followers = 7 WHERE user_id = ?", (DEMO_USER_ID,))
+    assert json.loads(run("reconcile", "--db", str(db), "--check").stdout)["drifted"] == 1
+    fixed = json.loads(run("reconcile", "--db", str(db)).stdout)
+    assert (fixed["fixed"], fixed["users"]) == (1, [DEMO_USER_ID])
+    assert json.loads(run("reconcile", "--db", str(db), "--check").stdout)["drifted"] == 0
+    built = run("build", "--user", DEMO_USER_ID, "--db", str(db), "--now", "2026-06-08T00:00:00Z")
+    assert json.loads(built.stdout)["stats"]["followersCount"] == 120
+    assert json.loads(run("aggregates", "remove", "--db", str(db)).stdout)["maintained"] is False

@@ -17,7 +17,7 @@ import jwt
 import pytest
 
 from artist_dashboard import FixedClock, Follow, Post, Repos, User, build_dashboard
-from artist_dashboard.auth import AuthConfigError, JwtAuthenticator, mint_token
+from artist_dashboard.auth import AuthConfigError, InvalidToken, JwtAuthenticator, mint_token
 from artist_dashboard.demo import DEMO_NOW, DEMO_USER_ID, demo_dashboard, demo_store
 from artist_dashboard.memory import InMemoryStore
 from artist_dashboard.wire import to_dict
@@ -376,3 +376,47 @@ def test_the_service_recovers_after_its_workers_are_closed(make_client: MakeClie
     http.close()
     assert http.dashboard(authorization=f"Bearer {token()}", query="").status == 200
     http.close()
+
+
+class CountingStore(InMemoryStore):
+    builds = 0
+
+    def get_user(self, user_id: str) -> User | None:
+        CountingStore.builds += 1
+        return super().get_user(user_id)
+
+
+def test_the_opt_in_cache_reuses_a_users_own_dashboard_only(make_client: MakeClient) -> None:
+    """With cache_seconds, a second request of the same user within the time reuses the
+    built bytes; another user's request is built for that user."""
+    store = CountingStore(two_artists().users, two_artists().posts, two_artists().follows)
+    CountingStore.builds = 0
+    client = make_client(store.repos, clock=CLOCK, cache_seconds=60)
+    first = client.token(token("artist-a"))
+    again = client.token(token("artist-a"))
+    other = client.token(token("artist-b"))
+    assert first.body == again.body
+    assert CountingStore.builds == 2  # artist-a once, artist-b once
+    assert other.json()["profile"]["_id"] == "artist-b"
+    assert again.headers["cache-control"] == "private, no-store"
+
+
+def test_without_the_cache_every_request_is_built(make_client: MakeClient) -> None:
+    """The default builds each request afresh."""
+    store = CountingStore(two_artists().users, two_artists().posts, two_artists().follows)
+    CountingStore.builds = 0
+    client = make_client(store.repos, clock=CLOCK)
+    client.token(token("artist-a"))
+    client.token(token("artist-a"))
+    assert CountingStore.builds == 2
+
+
+def test_a_remembered_token_is_refused_once_it_expires() -> None:
+    """A verified token is remembered only until its exp: after that it is checked again."""
+    strict = JwtAuthenticator.from_secret(SECRET, leeway=0)
+    short = jwt.encode({"sub": "u1", "exp": int(time.time()) + 1}, SECRET, "HS256")
+    assert strict.authenticate(short) == "u1"
+    assert strict.authenticate(short) == "u1"
+    time.sleep(2.1)
+    with pytest.raises(InvalidToken):
+        strict.authenticate(short)

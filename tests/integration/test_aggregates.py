@@ -143,7 +143,7 @@ def machine(engine: Engine) -> type[RuleBasedStateMachine]:
 
         @invariant()
         def figures_equal_a_recount(self) -> None:
-            assert reconcile(engine, fix=False).drifted == ()
+            assert reconcile(engine, fix=False).drifted == 0
             for user in USERS:
                 for method in ("post_totals", "count_collaborations"):
                     assert getattr(self.kept, method)(user) == getattr(self.live, method)(user), (
@@ -193,6 +193,24 @@ def test_reconcile_finds_and_fixes_drift(engine: Engine) -> None:
     with engine.begin() as conn:
         conn.exec_driver_sql("UPDATE artist_stats SET likes_count = 99 WHERE user_id = 'a'")
     report = reconcile(engine)
-    assert report.drifted == ("a",)
-    assert reconcile(engine, fix=False).drifted == ()
+    assert (report.drifted, report.sample) == (1, ("a",))
+    assert reconcile(engine, fix=False).drifted == 0
     assert SqlStore(engine).post_totals("a").likes_count == 3
+
+
+def test_a_failed_install_leaves_nothing_behind(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Triggers and the first fill are one transaction: if filling fails, no trigger stays
+    to make the store read figures that were never filled."""
+    from artist_dashboard import _aggregates
+
+    tables.metadata.create_all(engine)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the recount failed")
+
+    monkeypatch.setattr(_aggregates, "_reconcile", broken)
+    with pytest.raises(RuntimeError):
+        maintain(engine)
+    assert SqlStore(engine).maintained is False
