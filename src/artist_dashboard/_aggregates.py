@@ -25,6 +25,7 @@ from sqlalchemy import (
     Engine,
     MetaData,
     Select,
+    String,
     Table,
     and_,
     distinct,
@@ -55,6 +56,17 @@ def stats_table(metadata: MetaData, name: str = "artist_stats") -> Table:
     )
 
 
+def follow_days_table(metadata: MetaData, name: str = "artist_follow_days") -> Table:
+    """New follows per followee and UTC day: what makes window counts cheap for big artists."""
+    return Table(
+        name,
+        metadata,
+        Column("user_id", _ID, primary_key=True),
+        Column("day", String(10), primary_key=True),
+        Column("follows", BigInteger, nullable=False, server_default="0"),
+    )
+
+
 @frozen
 class ReconcileReport:
     """What `reconcile` found: users checked, how many had drifted, and up to 50 of them."""
@@ -67,11 +79,14 @@ class ReconcileReport:
 class _Sql:
     """Trigger statements for one dialect, written with the tables' real names."""
 
-    def __init__(self, conn: Connection, target: DashboardTables, stats: Table) -> None:
+    def __init__(
+        self, conn: Connection, target: DashboardTables, stats: Table, days: Table
+    ) -> None:
         self.dialect = conn.dialect
         self.postgres = conn.dialect.name == "postgresql"
         q = conn.dialect.identifier_preparer
         self.stats = q.format_table(stats)
+        self.days = q.format_table(days)
         self.posts = q.format_table(target.posts)
         self.pc = q.format_table(target.post_collaborators)
         self.follows = q.format_table(target.follows)
@@ -124,22 +139,33 @@ class _Sql:
         ]
         return statements
 
-    def collaborator_credit(self, row: str, sign: str, others_then: int) -> list[str]:
+    def collaborator_credit(
+        self, row: str, sign: str, others_then: int, *, replacing: str | None = None
+    ) -> list[str]:
         """Credits when one collaborator row appears (+) or disappears (-).
 
-        The author gains a credit when this row is the post's first other collaborator, and
-        loses it with the last; `others_then` is the count of other collaborators, as the
-        trigger sees the table, at which that happens.
+        Run BEFORE the row changes: on PostgreSQL an AFTER ROW trigger of a multi-row
+        statement sees the whole statement done, a BEFORE ROW trigger sees the rows before it
+        (on SQLite both fire row by row). The author gains a credit with the post's first other
+        collaborator and loses it with the last: `others_then` is the count of the post's other
+        collaborators, as the trigger sees them, at which that happens; `replacing` names a row
+        (OLD in an update) to leave out of that count.
         """
         post, user = f"{row}.{self.c['post_id']}", f"{row}.{self.c['user_id']}"
-        p = self.p
+        p, c = self.p, self.c
         post_of = (
             f"SELECT {p['author_id']} FROM {self.posts} AS p WHERE p.{p['id']} = {post}"
             f" AND {self.live('p')} AND p.{p['author_id']} <> {user}"
         )
+        besides = (
+            f" AND NOT (c.{c['post_id']} = {replacing}.{c['post_id']}"
+            f" AND c.{c['user_id']} = {replacing}.{c['user_id']})"
+            if replacing
+            else ""
+        )
         others_left = (
-            f"(SELECT count(*) FROM {self.pc} AS c WHERE c.{self.c['post_id']} = {post}"
-            f" AND c.{self.c['user_id']} <> ({post_of})) = {others_then}"
+            f"(SELECT count(*) FROM {self.pc} AS c WHERE c.{c['post_id']} = {post}"
+            f" AND c.{c['user_id']} <> ({post_of}){besides}) = {others_then}"
         )
         statements = (
             [self.ensure_from(f"SELECT {user} WHERE EXISTS ({post_of})")] if sign == "+" else []
@@ -151,6 +177,27 @@ class _Sql:
             f" WHERE user_id = ({post_of}) AND {others_left};",
         ]
         return statements
+
+    def day(self, created_at: str) -> str:
+        """The UTC day (YYYY-MM-DD) of a stored time."""
+        if self.postgres:
+            return f"to_char({created_at} AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+        return f"substr({created_at}, 1, 10)"
+
+    def follow_day(self, row: str, sign: str) -> str:
+        """One follow more (+) or less (-) on its followee's day."""
+        followee, day = f"{row}.{self.f['followee_id']}", self.day(f"{row}.{self.f['created_at']}")
+        if sign == "-":
+            return (
+                f"UPDATE {self.days} SET follows = follows - 1"
+                f" WHERE user_id = {followee} AND day = {day};"
+            )
+        return (
+            f"INSERT INTO {self.days} (user_id, day, follows) SELECT {followee}, {day}, 1"
+            f" WHERE {row}.{self.f['created_at']} IS NOT NULL"
+            " ON CONFLICT (user_id, day) DO UPDATE SET follows = "
+            f"{self.days}.follows + 1;"
+        )
 
     def follow(self, row: str, sign: str) -> list[str]:
         followee, follower = f"{row}.{self.f['followee_id']}", f"{row}.{self.f['follower_id']}"
@@ -212,38 +259,59 @@ class _Sql:
                     *self._when(self.live("NEW"), add_post),
                 ],
             ),
+            # BEFORE: the row is not inserted yet (first other: none before it), still there
+            # when deleted (last other: itself).
             "collaborator_insert": (
-                "AFTER",
+                "BEFORE",
                 "INSERT",
                 self.pc,
                 None,
-                self.collaborator_credit("NEW", "+", 1),
+                self.collaborator_credit("NEW", "+", 0),
             ),
             "collaborator_delete": (
-                "AFTER",
+                "BEFORE",
                 "DELETE",
                 self.pc,
                 None,
-                self.collaborator_credit("OLD", "-", 0),
+                self.collaborator_credit("OLD", "-", 1),
             ),
-            # Before the update the old row is still there (the last other makes 1); after it,
-            # the new row is (the first other makes 1).
-            "collaborator_update_old": (
+            "collaborator_update": (
                 "BEFORE",
                 "UPDATE",
                 self.pc,
                 pair_changed,
-                self.collaborator_credit("OLD", "-", 1),
+                [
+                    *self.collaborator_credit("OLD", "-", 1),
+                    *self.collaborator_credit("NEW", "+", 0, replacing="OLD"),
+                ],
             ),
-            "collaborator_update_new": (
+            "follow_insert": (
+                "AFTER",
+                "INSERT",
+                self.follows,
+                None,
+                [*self.follow("NEW", "+"), self.follow_day("NEW", "+")],
+            ),
+            "follow_delete": (
+                "AFTER",
+                "DELETE",
+                self.follows,
+                None,
+                [*self.follow("OLD", "-"), self.follow_day("OLD", "-")],
+            ),
+            "follow_update_day": (
                 "AFTER",
                 "UPDATE",
-                self.pc,
-                pair_changed,
-                self.collaborator_credit("NEW", "+", 1),
+                self.follows,
+                f"OLD.{self.f['followee_id']} <> NEW.{self.f['followee_id']}"
+                f" OR {self.day('OLD.' + self.f['created_at'])}"
+                f" IS DISTINCT FROM {self.day('NEW.' + self.f['created_at'])}"
+                if self.postgres
+                else f"OLD.{self.f['followee_id']} <> NEW.{self.f['followee_id']}"
+                f" OR {self.day('OLD.' + self.f['created_at'])}"
+                f" IS NOT {self.day('NEW.' + self.f['created_at'])}",
+                [self.follow_day("OLD", "-"), self.follow_day("NEW", "+")],
             ),
-            "follow_insert": ("AFTER", "INSERT", self.follows, None, self.follow("NEW", "+")),
-            "follow_delete": ("AFTER", "DELETE", self.follows, None, self.follow("OLD", "-")),
             "follow_update": (
                 "AFTER",
                 "UPDATE",
@@ -287,18 +355,18 @@ def maintain(
     Idempotent: running it again replaces the triggers and reconciles.
     """
     metadata = MetaData()
-    stats = stats_table(metadata, stats_name)
+    stats, days = stats_table(metadata, stats_name), follow_days_table(metadata)
     target.metadata.create_all(engine, checkfirst=True)
     with engine.begin() as conn:
         if conn.dialect.name == "sqlite":
             _begin_sqlite(conn)  # else pysqlite runs the DDL outside the transaction
         metadata.create_all(conn, checkfirst=True)
-        sql = _Sql(conn, target, stats)
+        sql = _Sql(conn, target, stats, days)
         _drop_triggers(conn, sql)
         for name, timing, event, table, condition, statements in _trigger_names(sql):
             for ddl in _trigger_ddl(sql, name, timing, event, table, condition, statements):
                 conn.exec_driver_sql(ddl)
-        return _reconcile(conn, target, stats, fix=True)
+        return _reconcile(conn, target, stats, days, fix=True)
 
 
 def stop_maintaining(
@@ -306,9 +374,9 @@ def stop_maintaining(
 ) -> None:
     """Remove the triggers and the `artist_stats` table; the store goes back to live figures."""
     metadata = MetaData()
-    stats = stats_table(metadata, stats_name)
+    stats, days = stats_table(metadata, stats_name), follow_days_table(metadata)
     with engine.begin() as conn:
-        _drop_triggers(conn, _Sql(conn, target, stats))
+        _drop_triggers(conn, _Sql(conn, target, stats, days))
     metadata.drop_all(engine, checkfirst=True)
 
 
@@ -341,12 +409,29 @@ def _trigger_ddl(
 
 
 def _drop_triggers(conn: Connection, sql: _Sql) -> None:
-    for name, _timing, _event, table, _condition, _statements in _trigger_names(sql):
-        if sql.postgres:
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name} ON {table}")
-            conn.exec_driver_sql(f"DROP FUNCTION IF EXISTS {name}()")
-        else:
-            conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
+    """Drop every trigger of the library's, found in the catalogs by its name prefix (so
+    triggers an older version installed under other names go too)."""
+    pattern = f"{_PREFIX}\\_%"
+    if sql.postgres:
+        found = conn.execute(
+            text(
+                "SELECT tgname, tgrelid::regclass::text FROM pg_trigger"
+                " WHERE NOT tgisinternal AND tgname LIKE :p ESCAPE '\\'"
+            ),
+            {"p": pattern},
+        ).all()
+        for name, table in found:
+            conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{name}" ON {table}')
+            conn.exec_driver_sql(f'DROP FUNCTION IF EXISTS "{name}"()')
+    else:
+        found = conn.execute(
+            text(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE :p ESCAPE '\\'"
+            ),
+            {"p": pattern},
+        ).all()
+        for (name,) in found:
+            conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{name}"')
 
 
 def installed(conn: Connection, stats_name: str = "artist_stats") -> bool:
@@ -402,12 +487,14 @@ def reconcile(
     with EXCEPT both ways, and fixed with two statements — so it needs no memory in Python
     whatever the number of users.
     """
+    metadata = MetaData()
+    stats, days = stats_table(metadata, stats_name), follow_days_table(metadata)
     with engine.begin() as conn:
-        return _reconcile(conn, target, stats_table(MetaData(), stats_name), fix=fix)
+        return _reconcile(conn, target, stats, days, fix=fix)
 
 
 def _reconcile(
-    conn: Connection, target: DashboardTables, stats: Table, *, fix: bool
+    conn: Connection, target: DashboardTables, stats: Table, days: Table, *, fix: bool
 ) -> ReconcileReport:
     figures = ", ".join(STATS_FIGURES)
     nonzero = " OR ".join(f"{k} <> 0" for k in STATS_FIGURES)
@@ -418,6 +505,14 @@ def _reconcile(
     )
     conn.exec_driver_sql("DROP TABLE IF EXISTS artist_dashboard_expected")
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE artist_dashboard_expected AS {expected}")
+    sql = _Sql(conn, target, stats, days)
+    follows, created, followee = sql.follows, sql.f["created_at"], sql.f["followee_id"]
+    conn.exec_driver_sql("DROP TABLE IF EXISTS artist_dashboard_expected_days")
+    conn.exec_driver_sql(
+        "CREATE TEMPORARY TABLE artist_dashboard_expected_days AS"
+        f" SELECT {followee} AS user_id, {sql.day(created)} AS day, count(*) AS follows"
+        f" FROM {follows} WHERE {created} IS NOT NULL GROUP BY {followee}, {sql.day(created)}"
+    )
     conn.exec_driver_sql("DROP TABLE IF EXISTS artist_dashboard_drift")
     # A stored row of zeros is the same as no row (an artist who lost every follower).
     conn.exec_driver_sql(
@@ -427,7 +522,13 @@ def _reconcile(
         ") AS missing UNION SELECT DISTINCT user_id FROM ("
         f" SELECT user_id, {figures} FROM {stored} WHERE {nonzero}"
         f" EXCEPT SELECT user_id, {figures} FROM artist_dashboard_expected WHERE {nonzero}"
-        ") AS wrong"
+        ") AS wrong UNION SELECT DISTINCT user_id FROM ("
+        " SELECT user_id, day, follows FROM artist_dashboard_expected_days"
+        f" EXCEPT SELECT user_id, day, follows FROM {sql.days} WHERE follows <> 0"
+        ") AS missing_days UNION SELECT DISTINCT user_id FROM ("
+        f" SELECT user_id, day, follows FROM {sql.days} WHERE follows <> 0"
+        " EXCEPT SELECT user_id, day, follows FROM artist_dashboard_expected_days"
+        ") AS wrong_days"
     )
     drifted = int(conn.exec_driver_sql("SELECT count(*) FROM artist_dashboard_drift").scalar_one())
     sample = (
@@ -448,6 +549,12 @@ def _reconcile(
             f"INSERT INTO {stored} (user_id, {figures}) SELECT user_id, {figures}"
             f" FROM artist_dashboard_expected WHERE user_id IN ({drift})"
         )
+        conn.exec_driver_sql(f"DELETE FROM {sql.days} WHERE user_id IN ({drift})")
+        conn.exec_driver_sql(
+            f"INSERT INTO {sql.days} (user_id, day, follows) SELECT user_id, day, follows"
+            f" FROM artist_dashboard_expected_days WHERE user_id IN ({drift})"
+        )
+    conn.exec_driver_sql("DROP TABLE artist_dashboard_expected_days")
     conn.exec_driver_sql("DROP TABLE artist_dashboard_drift")
     conn.exec_driver_sql("DROP TABLE artist_dashboard_expected")
     return ReconcileReport(checked=checked, drifted=drifted, sample=tuple(str(u) for u in sample))

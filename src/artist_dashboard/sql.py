@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from attrs import field, frozen
@@ -275,11 +275,21 @@ class _Queries:
     request path only executes these.
     """
 
-    def __init__(self, tables: DashboardTables, postgres: bool, stats: Table | None) -> None:
-        #: Maintained figures by user, when the aggregates are installed (see `maintain`).
-        self.stats = (
-            None if stats is None else select(stats).where(stats.c.user_id == bindparam("user"))
-        )
+    def __init__(
+        self, tables: DashboardTables, postgres: bool, maintained: tuple[Table, Table] | None
+    ) -> None:
+        #: Maintained figures by user, and new follows by whole UTC days between two days, when
+        #: the aggregates are installed (see `maintain`).
+        self.stats: Select[Any] | None = None
+        self.whole_days: Select[Any] | None = None
+        if maintained is not None:
+            stats, days = maintained
+            self.stats = select(stats).where(stats.c.user_id == bindparam("user"))
+            self.whole_days = select(func.coalesce(func.sum(days.c.follows), 0)).where(
+                days.c.user_id == bindparam("user"),
+                days.c.day > bindparam("first_day"),
+                days.c.day < bindparam("last_day"),
+            )
         users, posts, collaborators, follows = (
             tables.users,
             tables.posts,
@@ -464,7 +474,27 @@ class _Reader:
         return self._scalar(self.queries.following, user=user_id)
 
     def count_new_followers(self, user_id: str, after: datetime, until: datetime) -> int:
-        return self._scalar(self.queries.new_followers, user=user_id, after=after, until=until)
+        if self.queries.whole_days is None or until <= after:
+            return self._scalar(self.queries.new_followers, user=user_id, after=after, until=until)
+        # Whole UTC days inside the window come from the maintained day counts; only the
+        # window's first and last (partial) days are counted from the follows themselves.
+        first, last = _utc_midnight(after), _utc_midnight(until)
+        if first == last:
+            return self._scalar(self.queries.new_followers, user=user_id, after=after, until=until)
+        tick = timedelta(microseconds=1)
+        head = self._scalar(
+            self.queries.new_followers, user=user_id, after=after, until=first + _DAY - tick
+        )
+        tail = self._scalar(
+            self.queries.new_followers, user=user_id, after=last - tick, until=until
+        )
+        middle = self._scalar(
+            self.queries.whole_days,
+            user=user_id,
+            first_day=first.strftime("%Y-%m-%d"),
+            last_day=last.strftime("%Y-%m-%d"),
+        )
+        return head + middle + tail
 
     def recent_followers(
         self, user_id: str, after: datetime, until: datetime, limit: int
@@ -474,6 +504,14 @@ class _Reader:
             Follow(follower_id=str(a), followee_id=str(b), created_at=t)
             for a, b, t in self.conn.execute(self.queries.recent_followers, params)
         ]
+
+
+_DAY = timedelta(days=1)
+
+
+def _utc_midnight(moment: datetime) -> datetime:
+    utc = as_utc(moment)
+    return utc.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
 def _user(row: Row[Any]) -> User:
@@ -537,9 +575,14 @@ class SqlStore:
         if maintained is None:
             with engine.connect() as conn:
                 maintained = _aggregates.installed(conn)
-        stats = _aggregates.stats_table(MetaData()) if maintained else None
+        metadata = MetaData()
+        kept = (
+            (_aggregates.stats_table(metadata), _aggregates.follow_days_table(metadata))
+            if maintained
+            else None
+        )
         self.maintained = maintained
-        self._queries = _Queries(tables, self._postgres, stats)
+        self._queries = _Queries(tables, self._postgres, kept)
         self._timeout_ms = None if statement_timeout is None else int(statement_timeout * 1000)
 
     @property

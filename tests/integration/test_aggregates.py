@@ -26,6 +26,15 @@ post_ids = st.sampled_from(POSTS)
 counter = st.one_of(st.integers(0, 50), st.integers(-3, -1), st.none())
 deleted = st.one_of(st.booleans(), st.none())
 P, C, F = tables.posts, tables.post_collaborators, tables.follows
+HOUR = timedelta(hours=1)
+#: Windows with edges on and off midnight, spanning no, one and many whole days.
+WINDOWS = [
+    (NOW - timedelta(days=7), NOW),
+    (NOW - timedelta(days=30), NOW),
+    (NOW - timedelta(days=3) - 5 * HOUR, NOW - HOUR),
+    (NOW - 20 * HOUR, NOW - 2 * HOUR),
+    (NOW - timedelta(days=1), NOW - timedelta(microseconds=1)),
+]
 
 
 def machine(engine: Engine) -> type[RuleBasedStateMachine]:
@@ -119,13 +128,13 @@ def machine(engine: Engine) -> type[RuleBasedStateMachine]:
                     update(C).where(C.c.post_id == post_id, C.c.user_id == old).values(user_id=new)
                 )
 
-        @rule(follower=users, followee=users, days=st.integers(0, 40))
-        def follow(self, follower: str, followee: str, days: int) -> None:
+        @rule(follower=users, followee=users, days=st.integers(0, 40), hours=st.integers(0, 23))
+        def follow(self, follower: str, followee: str, days: int, hours: int) -> None:
             with engine.connect() as conn:
                 there = conn.execute(
                     select(F).where(F.c.follower_id == follower, F.c.followee_id == followee)
                 ).first()
-            when = NOW - timedelta(days=days)
+            when = NOW - timedelta(days=days, hours=hours)
             if there is None:
                 self._write(
                     insert(F).values(follower_id=follower, followee_id=followee, created_at=when)
@@ -214,3 +223,20 @@ def test_a_failed_install_leaves_nothing_behind(
     with pytest.raises(RuntimeError):
         maintain(engine)
     assert SqlStore(engine).maintained is False
+
+
+def test_several_collaborators_changed_by_one_statement(engine: Engine) -> None:
+    """One DELETE or INSERT touching several collaborators of a post credits its author once
+    (PostgreSQL runs AFTER ROW triggers only once the whole statement is done)."""
+    tables.metadata.create_all(engine)
+    maintain(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(P).values(id="p", author_id="a", created_at=NOW))
+        conn.execute(
+            insert(C), [{"post_id": "p", "user_id": u, "author_id": "a"} for u in ("b", "c")]
+        )
+    assert SqlStore(engine).count_collaborations("a") == 1
+    with engine.begin() as conn:
+        conn.execute(delete(C).where(C.c.post_id == "p"))
+    assert SqlStore(engine).count_collaborations("a") == 0
+    assert reconcile(engine, fix=False).drifted == 0
