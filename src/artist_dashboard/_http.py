@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from http import HTTPStatus
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from attrs import frozen
 
@@ -310,6 +310,20 @@ def headers_too_large(headers: Sequence[tuple[bytes, bytes]]) -> HttpResponse | 
     if any(size > MAX_HEADER_BYTES for size in sizes) or sum(sizes) > MAX_HEADERS_TOTAL_BYTES:
         return problem(431, "the request's headers are too large")
     return None
+
+
+def dashboard_http(
+    repos: Repos | DashboardHttp,
+    authenticator: Authenticator | None,
+    clock: Clock | None,
+    **settings: Any,
+) -> DashboardHttp:
+    """The `DashboardHttp` a framework layer's ``create_app`` was given, or one built for it."""
+    if isinstance(repos, DashboardHttp):
+        return repos
+    if authenticator is None:
+        raise TypeError("create_app needs an authenticator (see artist_dashboard.auth)")
+    return DashboardHttp(repos, authenticator, clock, **settings)
 
 
 def log_access(method: str, path: str, status: int, milliseconds: float) -> None:

