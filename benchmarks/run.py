@@ -30,7 +30,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, text
 
 from artist_dashboard import FixedClock, build_dashboard
-from artist_dashboard.sql import SqlStore, load_dataset_into, load_records_into
+from artist_dashboard.sql import SqlStore, load_dataset_into, load_records_into, tables
 
 from . import generate
 from .handwritten import figures, library_figures
@@ -69,9 +69,15 @@ def _marker(engine: Engine) -> str | None:
 
 def ensure_data(engine: Engine, scale: float) -> None:
     """Generate the data set into `engine` unless it already holds this scale."""
-    tag = f"scale={scale}"
+    # The tag names the indexes too: after a schema change the data set is built afresh.
+    indexes = sorted(str(i.name) for t in tables.metadata.sorted_tables for i in t.indexes)
+    tag = f"scale={scale};indexes={','.join(indexes)}"
     if _marker(engine) == tag:
         return
+    from artist_dashboard.sql import stop_maintaining
+
+    stop_maintaining(engine)
+    tables.metadata.drop_all(engine)
     shape = generate.Shape(scale)
     started = time.perf_counter()
     load_records_into(
