@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from . import rules
-from .sql import _ID, DashboardTables, _begin_sqlite, clamped, tables
+from .sql import _ID, DashboardTables, _begin_sqlite, clamped, live_post, tables
 from .sql import _STATS_FIGURES as STATS_FIGURES
 
 _PREFIX = "artist_dashboard"
@@ -102,9 +102,9 @@ class _Sql:
         return self.render(clamped(literal_column(f"{row}.{self.p[key]}")))
 
     def live(self, row: str) -> str:
-        true = "true" if self.postgres else "1"
-        deleted, created = self.p["is_deleted"], self.p["created_at"]
-        return f"({row}.{deleted} IS NOT {true} AND {row}.{created} IS NOT NULL)"
+        deleted: ColumnElement[Any] = literal_column(f"{row}.{self.p['is_deleted']}")
+        created: ColumnElement[Any] = literal_column(f"{row}.{self.p['created_at']}")
+        return f"({self.render(live_post(deleted, created))})"
 
     def ensure(self, user: str) -> str:
         if self.postgres:
@@ -447,7 +447,7 @@ def _expected(target: DashboardTables) -> Select[Any]:
     """Every user's figures recounted from the source rows, with the live rules, in SQL."""
     posts, pc, follows = target.posts, target.post_collaborators, target.follows
     p, c, f = posts.c, pc.c, follows.c
-    live = and_(p.is_deleted.is_not(True), p.created_at.is_not(None))
+    live = live_post(p.is_deleted, p.created_at)
     zero: ColumnElement[int] = literal_column("0")
 
     def row(user: Any, **values: Any) -> list[Any]:

@@ -5,18 +5,10 @@ Field names are snake_case here; `artist_dashboard.wire` owns how they appear as
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime
-from typing import TypeVar
 
 import attrs
 from attrs import frozen
-
-_T = TypeVar("_T")
-
-
-def _tuple(items: Iterable[_T]) -> tuple[_T, ...]:
-    return tuple(items)
 
 
 @frozen

@@ -253,6 +253,13 @@ def dashboard_tables(
     return DashboardTables(metadata, user_table, post_table, collaborator_table, follow_table)
 
 
+def live_post(
+    is_deleted: ColumnElement[Any], created_at: ColumnElement[Any]
+) -> ColumnElement[bool]:
+    """A post that counts: not deleted or hidden (NULL means live) and placed in time."""
+    return and_(is_deleted.is_not(True), created_at.is_not(None))
+
+
 def score_expression(posts: Table) -> ColumnElement[int]:
     """``rules.engagement_score`` in SQL: the sum of the clamped `rules.SCORE_COUNTERS`."""
     total: ColumnElement[int] = clamped(posts.c[rules.SCORE_COUNTERS[0]])
@@ -304,7 +311,7 @@ class _Queries:
         def id_order(column: ColumnElement[str]) -> ColumnElement[str]:
             return collate(column, "C") if postgres else column
 
-        live = and_(p.is_deleted.is_not(True), p.created_at.is_not(None))
+        live = live_post(p.is_deleted, p.created_at)
         user: BindParameter[str] = bindparam("user", type_=_ID)
         limit: BindParameter[int] = bindparam("limit", type_=BigInteger)
         after, until = bindparam("after", type_=UtcDateTime), bindparam("until", type_=UtcDateTime)
@@ -573,7 +580,6 @@ class SqlStore:
         from . import _aggregates
 
         self._engine = engine
-        self._tables = tables
         self._postgres = engine.dialect.name == "postgresql"
         if maintained is None:
             with engine.connect() as conn:

@@ -34,17 +34,9 @@ from ._dashboard import (
     NEW_FOLLOWER,
     NEW_POST,
     ArtistDashboard,
-    ArtistDashboardActivityPost,
-    ArtistDashboardActivityUser,
-    ArtistDashboardAudience,
-    ArtistDashboardChartPoint,
-    ArtistDashboardMeta,
-    ArtistDashboardProfile,
     ArtistDashboardRecentActivity,
-    ArtistDashboardStats,
     ArtistDashboardTopContent,
     ProfileOverview,
-    ProfileOverviewStats,
 )
 
 __all__ = [
@@ -60,20 +52,6 @@ __all__ = [
 
 SCHEMA_BASE = "https://artist-dashboard.invalid/schemas/"
 
-_CLASSES: tuple[type, ...] = (
-    ArtistDashboard,
-    ArtistDashboardProfile,
-    ArtistDashboardStats,
-    ArtistDashboardAudience,
-    ArtistDashboardChartPoint,
-    ArtistDashboardTopContent,
-    ArtistDashboardRecentActivity,
-    ArtistDashboardActivityUser,
-    ArtistDashboardActivityPost,
-    ArtistDashboardMeta,
-    ProfileOverview,
-    ProfileOverviewStats,
-)
 #: Keys written only when set (the activity item of the other type leaves them out).
 _OPTIONAL_KEYS: dict[type, tuple[str, ...]] = {ArtistDashboardRecentActivity: ("user", "post")}
 #: Keys always written but not required by the schema: the seed's example predates them.
