@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
 
         write_dataset(args.out, users(shape), posts(shape), follows(shape))
     else:
-        from artist_dashboard._database import open_database
+        from artist_dashboard.cli._database import open_database
         from artist_dashboard.sql import load_records_into
 
         engine = open_database(args.db, create=True)

@@ -1,19 +1,28 @@
-"""artist_dashboard: a music artist's private analytics dashboard, exact to the app's contract.
+"""artist_dashboard: a music artist's private analytics dashboard (the public core API).
 
 The core is framework-free: records in, `build_dashboard` asks three small ports
 (`UserRepo`, `PostRepo`, `FollowRepo`) for counts, sums and the top and recent few, and
 returns an `ArtistDashboard`. `artist_dashboard.wire` turns it into the app's JSON.
+
+The package is laid out by layer (docs/architecture.md): ``_core/`` is the framework-free core
+(this module, ``rules``, ``typing`` and ``wire`` are its public faces); ``memory``, ``dataset``
+and ``demo`` are the embedded default; ``sql/`` is the SQL adapter; ``_http/`` holds the HTTP
+behaviour that ``asgi`` and ``flask`` serve; ``testing`` is the conformance kit; ``cli`` is the
+command line on top of them all.
 """
 
-from ._build import (
+from ._core.build import (
     CalendarWindows,
     DashboardOptions,
     Repos,
     build_dashboard,
     build_profile_overview,
 )
-from ._clock import FixedClock, SystemClock
-from ._dashboard import (
+from ._core.clock import FixedClock, SystemClock
+from ._core.errors import DashboardError, InvalidOptions, StorageError, UserNotFound
+from ._core.ports import Clock, FollowRepo, PostRepo, UserRepo
+from ._core.records import Follow, Post, PostTotals, User
+from ._core.response import (
     ArtistDashboard,
     ArtistDashboardActivityPost,
     ArtistDashboardActivityUser,
@@ -27,9 +36,6 @@ from ._dashboard import (
     ProfileOverview,
     ProfileOverviewStats,
 )
-from ._errors import DashboardError, InvalidOptions, StorageError, UserNotFound
-from ._records import Follow, Post, PostTotals, User
-from .typing import Clock, FollowRepo, PostRepo, UserRepo
 
 __all__ = [
     "ArtistDashboard",

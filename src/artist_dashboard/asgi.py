@@ -1,4 +1,4 @@
-"""The service for ASGI, with Starlette: mount it, or run it with uvicorn.
+"""HTTP adapter, public face for ASGI (Starlette): mount it, or run it with uvicorn.
 
     from artist_dashboard.asgi import create_app
     app = create_app(repos, authenticator)          # a complete ASGI application
@@ -23,8 +23,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ._build import DashboardOptions, Repos
-from ._http import (
+from ._core.build import DashboardOptions, Repos
+from ._core.ports import Clock
+from ._http.auth import Authenticator
+from ._http.service import (
     DASHBOARD_PATH,
     OPENAPI_PATH,
     PROFILE_OVERVIEW_PATH,
@@ -35,8 +37,6 @@ from ._http import (
     log_access,
     problem,
 )
-from .auth import Authenticator
-from .typing import Clock
 
 __all__ = [
     "AccessLogMiddleware",

@@ -1,4 +1,4 @@
-"""Read a dataset folder (SPEC §7): ``users.jsonl``, ``posts.jsonl``, ``follows.jsonl``.
+"""Embedded default: read and write dataset folders (SPEC §7) of JSON lines.
 
 One JSON document a line, plain JSON or MongoDB Extended JSON as ``mongoexport`` writes it
 (``$oid``, ``$date`` with an ISO string or epoch milliseconds, ``$numberLong``, ``$numberInt``,
@@ -24,11 +24,11 @@ from typing import Any, TypeVar
 
 from attrs import frozen
 
-from ._errors import DashboardError
-from ._records import Follow, Post, User
+from ._core.errors import DashboardError
+from ._core.records import Follow, Post, User
+from ._core.values import log
+from ._core.wire import format_instant, parse_instant
 from .memory import InMemoryStore
-from .rules import log
-from .wire import format_instant, parse_instant
 
 __all__ = [
     "DatasetError",

@@ -1,4 +1,4 @@
-"""The built-in demo artist, whose dashboard reproduces the app team's example response.
+"""Embedded default: the demo artist, whose dashboard reproduces the app team's example response.
 
 At `DEMO_NOW` the demo artist has 120 followers (4 this week, 19 this month), follows 45
 people, has 12 live posts (and one deleted draft that counts nowhere), takes part in 2
@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from ._build import build_dashboard
-from ._clock import FixedClock
-from ._dashboard import ArtistDashboard
-from ._records import Follow, Post, User
+from ._core.build import build_dashboard
+from ._core.clock import FixedClock
+from ._core.records import Follow, Post, User
+from ._core.response import ArtistDashboard
+from ._core.wire import parse_instant
 from .memory import InMemoryStore
-from .wire import parse_instant
 
 __all__ = ["DEMO_NOW", "DEMO_USER_ID", "demo_dashboard", "demo_store"]
 

@@ -1,4 +1,4 @@
-"""The service for Flask: a blueprint to register in your app, or a complete app.
+"""HTTP adapter, public face for Flask: a blueprint to register in your app, or a complete app.
 
     from artist_dashboard.flask import create_app, create_blueprint
     app.register_blueprint(create_blueprint(http))   # inside your own Flask app
@@ -14,8 +14,10 @@ import time
 
 from flask import Blueprint, Flask, Response, g, request
 
-from ._build import DashboardOptions, Repos
-from ._http import (
+from ._core.build import DashboardOptions, Repos
+from ._core.ports import Clock
+from ._http.auth import Authenticator
+from ._http.service import (
     DASHBOARD_PATH,
     OPENAPI_PATH,
     PROFILE_OVERVIEW_PATH,
@@ -26,8 +28,6 @@ from ._http import (
     log_access,
     problem,
 )
-from .auth import Authenticator
-from .typing import Clock
 
 __all__ = ["DashboardHttp", "create_app", "create_blueprint"]
 

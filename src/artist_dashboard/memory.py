@@ -1,4 +1,4 @@
-"""The in-memory store: the reference implementation of the ports, and the embedded default.
+"""Embedded default: the in-memory store, reference implementation of the ports.
 
 It keeps records in dicts indexed by author, followee and follower, and answers every port
 method with the core's rules directly, which makes it the yardstick the conformance kit
@@ -11,9 +11,9 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 
-from . import rules
-from ._build import Repos
-from ._records import Follow, Post, PostTotals, User
+from ._core import rules
+from ._core.build import Repos
+from ._core.records import Follow, Post, PostTotals, User
 
 __all__ = ["InMemoryStore"]
 

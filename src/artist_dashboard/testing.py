@@ -1,5 +1,4 @@
-"""Test helpers shipped to users: Hypothesis strategies for datasets, and the conformance kit
-that proves a store computes what the core's rules say (`StoreConformance`).
+"""Kit: test doubles and Hypothesis strategies for users, and the store conformance kit.
 
 Needs the ``test`` extra (pytest and Hypothesis). `FixedClock` and `InMemoryStore` live in the
 package itself and are re-exported here for convenience.
@@ -16,13 +15,13 @@ from attrs import frozen
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from . import rules
-from ._build import Repos, build_dashboard
-from ._clock import FixedClock
-from ._records import Follow, Post, User
+from ._core import rules
+from ._core.build import Repos, build_dashboard
+from ._core.clock import FixedClock
+from ._core.records import Follow, Post, User
+from ._core.wire import format_instant, parse_instant
 from .dataset import parse_follow, parse_post, parse_user
 from .memory import InMemoryStore
-from .wire import format_instant, parse_instant
 
 __all__ = [
     "NOW",

@@ -369,7 +369,7 @@ def test_openapi_names_both_endpoints_every_error_and_no_user_id(make_client: Ma
 
 def test_the_service_recovers_after_its_workers_are_closed(make_client: MakeClient) -> None:
     """Closing the worker pool (an app shutting down) does not break a later request."""
-    from artist_dashboard._http import DashboardHttp
+    from artist_dashboard._http.service import DashboardHttp
 
     http = DashboardHttp(demo_store().repos, AUTH, FixedClock(DEMO_NOW))
     assert http.dashboard(authorization=f"Bearer {token()}", query="").status == 200

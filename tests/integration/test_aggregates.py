@@ -212,7 +212,7 @@ def test_a_failed_install_leaves_nothing_behind(
 ) -> None:
     """Triggers and the first fill are one transaction: if filling fails, no trigger stays
     to make the store read figures that were never filled."""
-    from artist_dashboard import _aggregates
+    from artist_dashboard.sql import _aggregates
 
     tables.metadata.create_all(engine)
 

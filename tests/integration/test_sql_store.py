@@ -377,7 +377,7 @@ def test_loading_twice_changes_nothing_and_updates_replace(engine: Engine) -> No
 
 
 def index_names(engine: Engine) -> set[str]:
-    from artist_dashboard._sql_load import _index_names
+    from artist_dashboard.sql._catalog import index_names as _index_names
 
     with engine.connect() as conn:
         return {

@@ -1,4 +1,4 @@
-"""Maintained aggregates: per-artist figures kept exact by database triggers.
+"""SQL adapter: maintained aggregates, per-artist figures kept exact by database triggers.
 
 `artist_stats` holds, per user, the post count and counter sums over their live posts, their
 follower and following counts, and their collaborations — the figures whose live aggregation
@@ -19,52 +19,31 @@ from typing import Any
 
 from attrs import frozen
 from sqlalchemy import (
-    BigInteger,
-    Column,
     Connection,
     Engine,
     MetaData,
     Select,
-    String,
     Table,
     and_,
     distinct,
     func,
     literal_column,
     select,
-    text,
     union_all,
 )
 from sqlalchemy.sql.elements import ColumnElement
 
-from . import rules
-from .sql import _ID, DashboardTables, _begin_sqlite, clamped, live_post, tables
-from .sql import _STATS_FIGURES as STATS_FIGURES
-
-_PREFIX = "artist_dashboard"
-
-
-def stats_table(metadata: MetaData, name: str = "artist_stats") -> Table:
-    return Table(
-        name,
-        metadata,
-        Column("user_id", _ID, primary_key=True),
-        *(
-            Column(figure, BigInteger, nullable=False, server_default="0")
-            for figure in STATS_FIGURES
-        ),
-    )
-
-
-def follow_days_table(metadata: MetaData, name: str = "artist_follow_days") -> Table:
-    """New follows per followee and UTC day: what makes window counts cheap for big artists."""
-    return Table(
-        name,
-        metadata,
-        Column("user_id", _ID, primary_key=True),
-        Column("day", String(10), primary_key=True),
-        Column("follows", BigInteger, nullable=False, server_default="0"),
-    )
+from .._core import rules
+from ._catalog import TRIGGER_PREFIX, begin_sqlite, drop_library_triggers
+from ._schema import (
+    STATS_FIGURES,
+    DashboardTables,
+    clamped,
+    follow_days_table,
+    live_post,
+    stats_table,
+    tables,
+)
 
 
 @frozen
@@ -343,7 +322,7 @@ def _guard(statement: str, condition: str) -> str:
 
 def _trigger_names(sql: _Sql) -> Iterator[tuple[str, str, str, str, str | None, list[str]]]:
     for name, (timing, event, table, condition, statements) in sql.triggers().items():
-        yield f"{_PREFIX}_{name}", timing, event, table, condition, statements
+        yield f"{TRIGGER_PREFIX}_{name}", timing, event, table, condition, statements
 
 
 def maintain(
@@ -359,10 +338,10 @@ def maintain(
     target.metadata.create_all(engine, checkfirst=True)
     with engine.begin() as conn:
         if conn.dialect.name == "sqlite":
-            _begin_sqlite(conn)  # else pysqlite runs the DDL outside the transaction
+            begin_sqlite(conn)  # else pysqlite runs the DDL outside the transaction
         metadata.create_all(conn, checkfirst=True)
         sql = _Sql(conn, target, stats, days)
-        _drop_triggers(conn, sql)
+        drop_library_triggers(conn)
         for name, timing, event, table, condition, statements in _trigger_names(sql):
             for ddl in _trigger_ddl(sql, name, timing, event, table, condition, statements):
                 conn.exec_driver_sql(ddl)
@@ -374,9 +353,9 @@ def stop_maintaining(
 ) -> None:
     """Remove the triggers and the `artist_stats` table; the store goes back to live figures."""
     metadata = MetaData()
-    stats, days = stats_table(metadata, stats_name), follow_days_table(metadata)
+    stats_table(metadata, stats_name), follow_days_table(metadata)
     with engine.begin() as conn:
-        _drop_triggers(conn, _Sql(conn, target, stats, days))
+        drop_library_triggers(conn)
     metadata.drop_all(engine, checkfirst=True)
 
 
@@ -406,41 +385,6 @@ def _trigger_ddl(
         + "\n".join(statements)
         + "\nEND"
     ]
-
-
-def _drop_triggers(conn: Connection, sql: _Sql) -> None:
-    """Drop every trigger of the library's, found in the catalogs by its name prefix (so
-    triggers an older version installed under other names go too)."""
-    pattern = f"{_PREFIX}\\_%"
-    if sql.postgres:
-        found = conn.execute(
-            text(
-                "SELECT tgname, tgrelid::regclass::text FROM pg_trigger"
-                " WHERE NOT tgisinternal AND tgname LIKE :p ESCAPE '\\'"
-            ),
-            {"p": pattern},
-        ).all()
-        for name, table in found:
-            conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{name}" ON {table}')
-            conn.exec_driver_sql(f'DROP FUNCTION IF EXISTS "{name}"()')
-    else:
-        found = conn.execute(
-            text(
-                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE :p ESCAPE '\\'"
-            ),
-            {"p": pattern},
-        ).all()
-        for (name,) in found:
-            conn.exec_driver_sql(f'DROP TRIGGER IF EXISTS "{name}"')
-
-
-def installed(conn: Connection, stats_name: str = "artist_stats") -> bool:
-    """True when the triggers of the maintained aggregates are in place."""
-    if conn.dialect.name == "postgresql":
-        query = text("SELECT 1 FROM pg_trigger WHERE tgname = :n")
-    else:
-        query = text("SELECT 1 FROM sqlite_master WHERE type = 'trigger' AND name = :n")
-    return conn.execute(query, {"n": f"{_PREFIX}_follow_insert"}).first() is not None
 
 
 def _expected(target: DashboardTables) -> Select[Any]:

@@ -1,4 +1,4 @@
-"""The response, one attrs class per Flutter model of the app (`ArtistDashboard...`).
+"""Core: the response, one attrs class per Flutter model of the app (`ArtistDashboard...`).
 
 Field names are snake_case here; `artist_dashboard.wire` owns how they appear as JSON.
 """

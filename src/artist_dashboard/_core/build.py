@@ -1,4 +1,4 @@
-"""`build_dashboard`: asks the ports for aggregates and applies the rules to them."""
+"""Core: `build_dashboard`, which asks the ports for aggregates and applies the rules to them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from attrs import field, frozen, validators
 
 from . import rules
-from ._dashboard import (
+from .errors import DashboardError, InvalidOptions, StorageError, UserNotFound
+from .ports import Clock, FollowRepo, PostRepo, UserRepo
+from .records import Follow, Post, User
+from .response import (
     NEW_FOLLOWER,
     NEW_POST,
     ArtistDashboard,
@@ -26,9 +29,6 @@ from ._dashboard import (
     ProfileOverview,
     ProfileOverviewStats,
 )
-from ._errors import DashboardError, InvalidOptions, StorageError, UserNotFound
-from ._records import Follow, Post, User
-from .typing import Clock, FollowRepo, PostRepo, UserRepo
 
 
 def _zone(name: str) -> ZoneInfo:

@@ -1,4 +1,4 @@
-"""The HTTP behaviour of the service, once, for every framework layer.
+"""HTTP adapter: `DashboardHttp`, every HTTP rule of the service in one place.
 
 `DashboardHttp` turns a request's few relevant parts (the Authorization header, the query
 string, a path id) into a complete `HttpResponse` — status, headers, body — following SPEC §5:
@@ -26,26 +26,39 @@ from typing import Any, TypeVar
 
 from attrs import frozen
 
-from ._build import DashboardOptions, Repos, build_dashboard, build_profile_overview
-from ._clock import SystemClock
-from ._errors import StorageError, UserNotFound
+from .._core.build import DashboardOptions, Repos, build_dashboard, build_profile_overview
+from .._core.clock import SystemClock
+from .._core.errors import StorageError, UserNotFound
+from .._core.ports import Clock
+from .._core.wire import to_json
 from .auth import Authenticator, InvalidToken
-from .typing import Clock
-from .wire import to_json
+from .contract import (
+    DASHBOARD_PATH,
+    JSON,
+    MAX_AUTHORIZATION_BYTES,
+    MAX_HEADER_BYTES,
+    MAX_HEADERS_TOTAL_BYTES,
+    OPENAPI_PATH,
+    PROBLEM_JSON,
+    PROFILE_OVERVIEW_PATH,
+)
+from .openapi import openapi_document
+
+# The paths are re-exported for the framework layers, which route them.
+__all__ = [
+    "DASHBOARD_PATH",
+    "OPENAPI_PATH",
+    "PROFILE_OVERVIEW_PATH",
+    "DashboardHttp",
+    "HttpResponse",
+    "dashboard_http",
+    "headers_too_large",
+    "log_access",
+    "problem",
+]
 
 log = logging.getLogger("artist_dashboard.http")
 access_log = logging.getLogger("artist_dashboard.access")
-
-DASHBOARD_PATH = "/api/v1/users/me/dashboard"
-PROFILE_OVERVIEW_PATH = "/api/v1/users/{id}/profile-overview"
-OPENAPI_PATH = "/openapi.json"
-PROBLEM_JSON = "application/problem+json"
-JSON = "application/json"
-#: An Authorization header longer than this is refused before any parsing.
-MAX_AUTHORIZATION_BYTES = 8192
-#: Larger request headers are answered 431 (as nginx's default 8 KiB line limit would).
-MAX_HEADER_BYTES = 8192
-MAX_HEADERS_TOTAL_BYTES = 16384
 
 _T = TypeVar("_T")
 
@@ -295,8 +308,6 @@ class DashboardHttp:
 
     @staticmethod
     def openapi() -> HttpResponse:
-        from ._openapi import openapi_document
-
         body = json.dumps(openapi_document()).encode()
         return HttpResponse(200, (("content-type", JSON),), body)
 

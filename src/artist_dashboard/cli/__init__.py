@@ -1,4 +1,4 @@
-"""The command line: ``artist-dashboard`` (also ``python -m artist_dashboard``).
+"""Command line: ``artist-dashboard`` (also ``python -m artist_dashboard``).
 
 JSON goes to stdout, diagnostics to stderr. Any failure exits non-zero with one line naming
 what went wrong, never a traceback: 2 for a bad argument, 1 for input or storage that cannot
@@ -15,13 +15,12 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import NoReturn
 
-from ._build import DashboardOptions, Repos, build_dashboard
-from ._clock import FixedClock, SystemClock
+from .._core.build import DashboardOptions, Repos, build_dashboard
+from .._core.clock import FixedClock, SystemClock
+from .._core.errors import DashboardError, InvalidOptions, StorageError, first_line
+from .._core.ports import Clock
+from .._core.wire import parse_instant, to_json
 from ._database import DEFAULT_DATABASE, open_database
-from ._database import first_line as _first_line
-from ._errors import DashboardError, InvalidOptions, StorageError
-from .typing import Clock
-from .wire import parse_instant, to_json
 
 PROG = "artist-dashboard"
 _DB_HELP = (
@@ -70,14 +69,14 @@ def _emit(text: str) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from .demo import demo_dashboard
+    from ..demo import demo_dashboard
 
     _emit(to_json(demo_dashboard(), indent=args.indent))
     return 0
 
 
 def _cmd_schema(args: argparse.Namespace) -> int:
-    from .wire import json_schema
+    from .._core.wire import json_schema
 
     _emit(json.dumps(json_schema(), indent=args.indent))
     return 0
@@ -85,17 +84,17 @@ def _cmd_schema(args: argparse.Namespace) -> int:
 
 def _open_repos(args: argparse.Namespace) -> Repos:
     if args.data is not None:
-        from .dataset import load_dataset
+        from ..dataset import load_dataset
 
         return load_dataset(args.data, strict=args.strict, on_problem=_print_problem).repos
-    from .sql import SqlStore
+    from ..sql import SqlStore
 
     return SqlStore(open_database(args.db, create=False)).repos
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
-    from .dataset import check_dataset, dataset_folder
-    from .sql import load_dataset_into
+    from ..dataset import check_dataset, dataset_folder
+    from ..sql import load_dataset_into
 
     # Both before a database file is created for nothing.
     dataset_folder(args.data)
@@ -129,26 +128,26 @@ def _cmd_build(args: argparse.Namespace) -> int:
 
 
 def _cmd_token(args: argparse.Namespace) -> int:
-    from .auth import JwtAuthenticator, mint_token
+    from .._http.auth import JwtAuthenticator, mint_token
 
     _emit(mint_token(args.user, JwtAuthenticator.from_env(), ttl_seconds=args.ttl))
     return 0
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from .auth import JwtAuthenticator, mint_token
+    from .._http.auth import JwtAuthenticator, mint_token
 
     authenticator = JwtAuthenticator.from_env()  # a missing or short secret stops us here
     clock: Clock = SystemClock()
     if args.demo:
-        from .demo import DEMO_NOW, DEMO_USER_ID, demo_store
+        from ..demo import DEMO_NOW, DEMO_USER_ID, demo_store
 
         repos, clock = demo_store().repos, FixedClock(DEMO_NOW)
     else:
         repos = _open_repos(args)
     import uvicorn
 
-    from .asgi import create_app
+    from ..asgi import create_app
 
     app = create_app(
         repos,
@@ -174,7 +173,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 
 
 def _cmd_aggregates(args: argparse.Namespace) -> int:
-    from .sql import maintain, stop_maintaining
+    from ..sql import maintain, stop_maintaining
 
     engine = open_database(args.db, create=False)
     if args.action == "install":
@@ -188,7 +187,7 @@ def _cmd_aggregates(args: argparse.Namespace) -> int:
 
 
 def _cmd_reconcile(args: argparse.Namespace) -> int:
-    from .sql import SqlStore, reconcile
+    from ..sql import SqlStore, reconcile
 
     engine = open_database(args.db, create=False)
     if not SqlStore(engine).maintained:
@@ -287,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except StorageError as exc:
-        print(f"{PROG}: {exc}: {_first_line(exc.__cause__)}", file=sys.stderr)
+        print(f"{PROG}: {exc}: {first_line(exc.__cause__)}", file=sys.stderr)
         return EXIT_INPUT
     except DashboardError as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)

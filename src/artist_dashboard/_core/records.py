@@ -1,4 +1,4 @@
-"""The inputs: a user, a post, a follow, as storage hands them to the core.
+"""Core: the inputs (a user, a post, a follow) as storage hands them to the core.
 
 Construction applies SPEC §5 to bad stored values, so no store has to: a negative, null or
 non-integer counter becomes 0, null text becomes "", a naive time is UTC. Each correction is
@@ -13,7 +13,7 @@ from typing import Any
 import attrs
 from attrs import field, frozen
 
-from .rules import as_utc, clamp_counter, log
+from .values import as_utc, clamp_counter, log
 
 
 def _text(value: object, self_: Any, attribute: attrs.Attribute[Any]) -> str:

@@ -1,4 +1,4 @@
-"""Load a dataset folder into SQL tables: create what is missing, upsert in batches."""
+"""SQL adapter: load a dataset folder into the tables, creating what is missing."""
 
 from __future__ import annotations
 
@@ -18,15 +18,14 @@ from sqlalchemy import (
     delete,
     literal,
     select,
-    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
-from ._errors import DashboardError
-from ._records import Follow, Post, User
-from .dataset import (
+from .._core.errors import DashboardError
+from .._core.records import Follow, Post, User
+from ..dataset import (
     OnProblem,
     Problem,
     check_dataset,
@@ -34,7 +33,8 @@ from .dataset import (
     iter_posts,
     iter_users,
 )
-from .sql import DashboardTables, tables
+from ._catalog import index_names
+from ._schema import DashboardTables, tables
 
 _T = TypeVar("_T")
 
@@ -192,30 +192,12 @@ def _defer_indexes(engine: Engine, target: DashboardTables) -> list[Index]:
         for table in (target.posts, target.post_collaborators, target.follows):
             if conn.execute(select(literal(1)).select_from(table).limit(1)).first() is not None:
                 continue
-            present = _index_names(conn, table)
+            present = index_names(conn, table)
             for index in table.indexes:
                 if index.name in present:
                     index.drop(conn)
                     deferred.append(index)
     return deferred
-
-
-def _index_names(conn: Connection, table: Table) -> set[str]:
-    """Names of the indexes that exist on `table` (SQLAlchemy cannot reflect expression
-    indexes on SQLite, so the catalogs are read directly)."""
-    if conn.dialect.name == "postgresql":
-        query = text(
-            "SELECT indexname FROM pg_indexes WHERE tablename = :table"
-            " AND schemaname = coalesce(:schema, current_schema())"
-        )
-        rows = conn.execute(query, {"table": table.name, "schema": table.schema})
-    else:
-        prefix = f"{table.schema}." if table.schema else ""
-        rows = conn.execute(
-            text(f"SELECT name FROM {prefix}sqlite_master WHERE type = 'index' AND tbl_name = :t"),
-            {"t": table.name},
-        )
-    return {str(name) for (name,) in rows}
 
 
 def _analyze(engine: Engine, target: DashboardTables) -> None:

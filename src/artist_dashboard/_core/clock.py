@@ -1,10 +1,12 @@
+"""Core: the clocks, real (`SystemClock`) and fixed (`FixedClock`) for tests and scripts."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
 from attrs import field, frozen
 
-from .rules import as_utc
+from .values import as_utc
 
 
 class SystemClock:

@@ -1,4 +1,4 @@
-"""Opening the database the command line is pointed at, with one-line errors."""
+"""Command line: opening the database a command is pointed at, with one-line errors."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._errors import DashboardError
+from .._core.errors import DashboardError, first_line
 
 if TYPE_CHECKING:
     from sqlalchemy import URL, Engine
@@ -14,15 +14,6 @@ if TYPE_CHECKING:
 #: Where `load` writes and `build` reads when neither --db nor $ARTIST_DASHBOARD_DB is given.
 DEFAULT_DATABASE = "sqlite:///artist-dashboard.sqlite3"
 DATABASE_VARIABLE = "ARTIST_DASHBOARD_DB"
-
-
-def first_line(error: BaseException | None) -> str:
-    """A driver error's own message, first line only (no SQL, no traceback)."""
-    if error is None:
-        return ""
-    original = getattr(error, "orig", None) or error
-    text = str(original).strip().splitlines()
-    return text[0] if text else type(original).__name__
 
 
 def _url(target: str | None) -> URL:

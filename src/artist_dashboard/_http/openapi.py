@@ -1,13 +1,13 @@
-"""The OpenAPI 3.1 document of the service, with response schemas generated from the classes."""
+"""HTTP adapter: the OpenAPI 3.1 document, its response schemas generated from the classes."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
-from ._dashboard import ArtistDashboard, ProfileOverview
-from ._http import DASHBOARD_PATH, JSON, PROBLEM_JSON, PROFILE_OVERVIEW_PATH
-from .wire import json_schema
+from .._core.response import ArtistDashboard, ProfileOverview
+from .._core.wire import json_schema
+from .contract import DASHBOARD_PATH, JSON, PROBLEM_JSON, PROFILE_OVERVIEW_PATH
 
 PROBLEM_SCHEMA = {
     "type": "object",

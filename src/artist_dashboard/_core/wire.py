@@ -1,0 +1,206 @@
+"""Core: the wire format of the dashboard; every JSON decision lives here, and only here.
+
+- Keys are camelCase (``stage_name`` -> ``stageName``); an ``id`` field is ``_id``.
+- Instants are ISO-8601 UTC with exactly three fraction digits and ``Z``
+  (``2026-06-08T00:00:00.000Z``), as JavaScript's ``Date.toISOString`` writes them;
+  sub-millisecond digits are dropped, not rounded.
+- Counts are JSON integers. A float that is whole (``0.0``) is written as an integer (``0``),
+  as ``JSON.stringify`` does; others are written as the shortest round-tripping decimal.
+- Every key is always present, except in a recent activity item: a ``newFollower`` carries
+  ``user`` and no ``post``, a ``newPost`` carries ``post`` and no ``user``.
+- A top content item also carries ``sharesCount`` (so a client can check ``engagementScore``);
+  the schema does not require it, so the app's original example still validates.
+- A chart point's ``date`` is a calendar day, ``YYYY-MM-DD``.
+- Strings are never null; lists are JSON arrays (``engagementChart`` is ``[]`` until a daily
+  rollup exists).
+
+`to_dict` / `to_json` write, `from_dict` / `from_json` read back, `json_schema` describes the
+result as JSON Schema Draft 2020-12 with ``additionalProperties: false`` everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import types
+import typing
+from datetime import UTC, date, datetime
+from typing import Any
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
+
+from .response import (
+    NEW_FOLLOWER,
+    NEW_POST,
+    ArtistDashboard,
+    ArtistDashboardRecentActivity,
+    ArtistDashboardTopContent,
+    ProfileOverview,
+)
+
+__all__ = [
+    "SCHEMA_BASE",
+    "format_instant",
+    "from_dict",
+    "from_json",
+    "json_schema",
+    "parse_instant",
+    "to_dict",
+    "to_json",
+]
+
+SCHEMA_BASE = "https://artist-dashboard.invalid/schemas/"
+
+#: Keys written only when set (the activity item of the other type leaves them out).
+_OPTIONAL_KEYS: dict[type, tuple[str, ...]] = {ArtistDashboardRecentActivity: ("user", "post")}
+#: Keys always written but not required by the schema: the seed's example predates them.
+_ADDED_KEYS: dict[type, tuple[str, ...]] = {ArtistDashboardTopContent: ("shares_count",)}
+
+
+def wire_name(field_name: str) -> str:
+    """``stage_name`` -> ``stageName``; ``id`` -> ``_id``."""
+    if field_name == "id":
+        return "_id"
+    head, *rest = field_name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def format_instant(value: datetime) -> str:
+    """``2026-06-08T00:00:00.000Z``: UTC, milliseconds, ``Z`` (a naive value is UTC)."""
+    utc = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+
+
+def parse_instant(text: str) -> datetime:
+    """An ISO-8601 instant as an aware UTC datetime (a time without offset is UTC)."""
+    value = datetime.fromisoformat(text)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _number(value: float) -> float | int:
+    number = float(value)
+    return int(number) if number.is_integer() else number
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = cattrs.Converter(unstruct_collection_overrides={tuple: list})
+    converter.register_unstructure_hook(date, date.isoformat)
+    converter.register_structure_hook(date, lambda v, _: date.fromisoformat(v))
+    converter.register_unstructure_hook(datetime, format_instant)
+    converter.register_structure_hook(datetime, lambda v, _: parse_instant(v))
+    converter.register_unstructure_hook(float, _number)
+    converter.register_structure_hook(float, lambda v, _: float(v))
+
+    def renames(cls: type) -> dict[str, Any]:
+        optional = _OPTIONAL_KEYS.get(cls, ())
+        return {
+            a.name: override(rename=wire_name(a.name), omit_if_default=a.name in optional)
+            for a in attrs.fields(cls)
+        }
+
+    converter.register_unstructure_hook_factory(
+        attrs.has, lambda cls: make_dict_unstructure_fn(cls, converter, **renames(cls))
+    )
+    converter.register_structure_hook_factory(
+        attrs.has,
+        lambda cls: make_dict_structure_fn(
+            cls, converter, _cattrs_forbid_extra_keys=True, **renames(cls)
+        ),
+    )
+    return converter
+
+
+_converter = _make_converter()
+
+
+def to_dict(response: ArtistDashboard | ProfileOverview) -> dict[str, Any]:
+    """A dashboard (or a profile overview) as JSON-ready Python values."""
+    result: dict[str, Any] = _converter.unstructure(response)
+    return result
+
+
+def to_json(response: ArtistDashboard | ProfileOverview, *, indent: int | None = None) -> str:
+    return json.dumps(to_dict(response), indent=indent, ensure_ascii=False, allow_nan=False)
+
+
+def from_dict(data: dict[str, Any]) -> ArtistDashboard:
+    """Read a dashboard back from its JSON form; unknown keys are an error."""
+    return _converter.structure(data, ArtistDashboard)
+
+
+def from_json(text: str) -> ArtistDashboard:
+    return from_dict(json.loads(text))
+
+
+# --- JSON Schema ---------------------------------------------------------------------------
+
+_INSTANT_SCHEMA = {
+    "type": "string",
+    "format": "date-time",
+    "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$",
+}
+
+
+def _type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
+    if attrs.has(tp):
+        _class_schema(tp, defs)
+        return {"$ref": f"#/$defs/{tp.__name__}"}
+    origin = typing.get_origin(tp)
+    if origin is tuple:
+        return {"type": "array", "items": _type_schema(typing.get_args(tp)[0], defs)}
+    if origin in (typing.Union, types.UnionType):
+        (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
+        return _type_schema(inner, defs)
+    simple: dict[Any, dict[str, Any]] = {
+        str: {"type": "string"},
+        bool: {"type": "boolean"},
+        int: {"type": "integer", "minimum": 0},
+        float: {"type": "number", "minimum": 0},
+        datetime: _INSTANT_SCHEMA,
+        date: {"type": "string", "format": "date"},
+    }
+    return dict(simple[tp])
+
+
+def _class_schema(cls: type, defs: dict[str, Any]) -> None:
+    if cls.__name__ in defs:
+        return
+    defs[cls.__name__] = {}  # placeholder: stops recursion
+    hints = typing.get_type_hints(cls)
+    optional = _OPTIONAL_KEYS.get(cls, ()) + _ADDED_KEYS.get(cls, ())
+    properties = {wire_name(a.name): _type_schema(hints[a.name], defs) for a in attrs.fields(cls)}
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": properties,
+        "required": [wire_name(a.name) for a in attrs.fields(cls) if a.name not in optional],
+        "additionalProperties": False,
+    }
+    if cls is ArtistDashboardRecentActivity:
+        properties["type"] = {"enum": [NEW_FOLLOWER, NEW_POST]}
+        schema["oneOf"] = [
+            {
+                "properties": {"type": {"const": kind}},
+                "required": [present],
+                "not": {"required": [absent]},
+            }
+            for kind, present, absent in (
+                (NEW_FOLLOWER, "user", "post"),
+                (NEW_POST, "post", "user"),
+            )
+        ]
+    defs[cls.__name__] = schema
+
+
+def json_schema(root_class: type = ArtistDashboard) -> dict[str, Any]:
+    """JSON Schema (Draft 2020-12) of a response (the dashboard by default), generated from
+    the classes."""
+    defs: dict[str, Any] = {}
+    root = _type_schema(root_class, defs)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{SCHEMA_BASE}{root_class.__name__}.json",
+        "title": root_class.__name__,
+        **root,
+        "$defs": dict(sorted(defs.items())),
+    }

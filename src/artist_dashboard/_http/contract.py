@@ -1,0 +1,14 @@
+"""HTTP adapter: the service's paths, media types and request limits."""
+
+from __future__ import annotations
+
+DASHBOARD_PATH = "/api/v1/users/me/dashboard"
+PROFILE_OVERVIEW_PATH = "/api/v1/users/{id}/profile-overview"
+OPENAPI_PATH = "/openapi.json"
+PROBLEM_JSON = "application/problem+json"
+JSON = "application/json"
+#: An Authorization header longer than this is refused before any parsing.
+MAX_AUTHORIZATION_BYTES = 8192
+#: Larger request headers are answered 431 (as nginx's default 8 KiB line limit would).
+MAX_HEADER_BYTES = 8192
+MAX_HEADERS_TOTAL_BYTES = 16384
