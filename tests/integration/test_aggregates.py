@@ -240,3 +240,210 @@ def test_several_collaborators_changed_by_one_statement(engine: Engine) -> None:
         conn.execute(delete(C).where(C.c.post_id == "p"))
     assert SqlStore(engine).count_collaborations("a") == 0
     assert reconcile(engine, fix=False).drifted == 0
+
+
+# --- every way an application writes: upserts, REPLACE, MERGE, TRUNCATE -------------------
+
+#: A small world: a1 authors p1 (with b as collaborator) and p2; b authors a deleted p3 with
+#: a1 as collaborator; c follows a1, d follows a1, a1 follows b.
+BASE = [
+    "INSERT INTO posts (id, author_id, created_at, likes_count, view_count, is_deleted)"
+    " VALUES ('p1', 'a1', {t}, 5, 10, {f}), ('p2', 'a1', {t}, 1, 3, {f}),"
+    " ('p3', 'b', {t}, 7, 7, {tr})",
+    "INSERT INTO post_collaborators (post_id, user_id, author_id)"
+    " VALUES ('p1', 'b', 'a1'), ('p3', 'a1', 'b')",
+    "INSERT INTO follows (follower_id, followee_id, created_at)"
+    " VALUES ('c', 'a1', {t}), ('d', 'a1', {t}), ('a1', 'b', {t})",
+]
+PEOPLE = ["a1", "b", "c", "d", "e"]
+UPSERTS = {
+    "collaborator on conflict do nothing": (
+        "INSERT INTO post_collaborators VALUES ('p1', 'b', 'a1'), ('p2', 'e', 'a1')"
+        " ON CONFLICT DO NOTHING"
+    ),
+    "collaborator on conflict do update": (
+        "INSERT INTO post_collaborators VALUES ('p1', 'b', 'a1'), ('p2', 'b', 'a1')"
+        " ON CONFLICT (post_id, user_id) DO UPDATE SET author_id = excluded.author_id"
+    ),
+    "post on conflict do update": (
+        "INSERT INTO posts (id, author_id, created_at, likes_count, is_deleted)"
+        " VALUES ('p1', 'b', {t}, 9, {f}), ('p3', 'b', {t}, 2, {f}), ('p4', 'e', {t}, 1, {f})"
+        " ON CONFLICT (id) DO UPDATE SET author_id = excluded.author_id,"
+        " likes_count = excluded.likes_count, is_deleted = excluded.is_deleted"
+    ),
+    "post on conflict do nothing": (
+        "INSERT INTO posts (id, author_id, created_at, likes_count)"
+        " VALUES ('p1', 'e', {t}, 99), ('p5', 'e', {t}, 4) ON CONFLICT DO NOTHING"
+    ),
+    "follow on conflict do update": (
+        "INSERT INTO follows VALUES ('c', 'a1', {t2}), ('e', 'a1', {t2})"
+        " ON CONFLICT (follower_id, followee_id) DO UPDATE SET created_at = excluded.created_at"
+    ),
+    "follow on conflict do nothing": (
+        "INSERT INTO follows VALUES ('c', 'a1', {t2}), ('e', 'b', {t2}) ON CONFLICT DO NOTHING"
+    ),
+}
+SQLITE_ONLY = {
+    "insert or ignore, each table": (
+        "INSERT OR IGNORE INTO post_collaborators VALUES ('p1', 'b', 'a1');"
+        " INSERT OR IGNORE INTO posts (id, author_id, created_at) VALUES ('p1', 'e', {t});"
+        " INSERT OR IGNORE INTO follows VALUES ('c', 'a1', {t2})"
+    ),
+    "insert or replace follows": "INSERT OR REPLACE INTO follows VALUES ('c', 'a1', {t2})",
+    "insert or replace posts": (
+        "INSERT OR REPLACE INTO posts (id, author_id, created_at, likes_count)"
+        " VALUES ('p1', 'e', {t}, 2)"
+    ),
+    "replace into collaborators": "REPLACE INTO post_collaborators VALUES ('p1', 'b', 'a1')",
+    "replace into follows, new and existing": (
+        "REPLACE INTO follows VALUES ('d', 'a1', {t2}), ('e', 'a1', {t2})"
+    ),
+}
+POSTGRES_ONLY = {
+    "merge posts": (
+        "MERGE INTO posts AS p USING (VALUES ('p1', 'e', 3), ('p6', 'e', 8)) AS v(id, a, l)"
+        " ON p.id = v.id WHEN MATCHED THEN UPDATE SET author_id = v.a, likes_count = v.l"
+        " WHEN NOT MATCHED THEN INSERT (id, author_id, created_at, likes_count)"
+        " VALUES (v.id, v.a, {t}, v.l)"
+    ),
+    "merge deletes collaborators": (
+        "MERGE INTO post_collaborators AS c USING (VALUES ('p1', 'b')) AS v(post, usr)"
+        " ON c.post_id = v.post AND c.user_id = v.usr WHEN MATCHED THEN DELETE"
+    ),
+    "truncate posts after an insert": (
+        "INSERT INTO posts (id, author_id, created_at) VALUES ('p7', 'e', {t}); TRUNCATE posts"
+    ),
+    "truncate collaborators": "TRUNCATE post_collaborators",
+    "truncate follows after an insert": (
+        "INSERT INTO follows VALUES ('e', 'a1', {t}); TRUNCATE follows"
+    ),
+}
+
+
+def _sql(engine: Engine, statements: str) -> list[str]:
+    postgres = engine.dialect.name == "postgresql"
+    values = {
+        "t": "'2026-06-01 12:00:00+00'" if postgres else "'2026-06-01 12:00:00.000000'",
+        "t2": "'2026-06-07 08:00:00+00'" if postgres else "'2026-06-07 08:00:00.000000'",
+        "f": "false" if postgres else "0",
+        "tr": "true" if postgres else "1",
+    }
+    return [s.strip().format(**values) for s in statements.split(";") if s.strip()]
+
+
+def assert_exact(engine: Engine) -> None:
+    """The maintained figures equal a fresh recount, and the store answers as a hand count
+    of the rows (the in-memory reference) does."""
+    assert reconcile(engine, fix=False).drifted == 0
+    reference = _reference(engine)
+    kept = SqlStore(engine, maintained=True)
+    window = (NOW - timedelta(days=7), NOW)
+    for user in PEOPLE:
+        for method in ("post_totals", "count_collaborations", "count_followers", "count_following"):
+            assert getattr(kept, method)(user) == getattr(reference, method)(user), (method, user)
+        assert kept.count_new_followers(user, *window) == reference.count_new_followers(
+            user, *window
+        )
+
+
+def _reference(engine: Engine) -> Any:
+    """The rows as they are now, counted by the in-memory reference store."""
+    from artist_dashboard import Follow, Post
+    from artist_dashboard.memory import InMemoryStore
+
+    with engine.connect() as conn:
+        pairs: dict[str, list[str]] = {}
+        for post_id, user_id in conn.execute(select(C.c.post_id, C.c.user_id)):
+            pairs.setdefault(post_id, []).append(user_id)
+        posts = [
+            Post(
+                id=r.id,
+                author_id=r.author_id,
+                created_at=r.created_at,
+                collaborator_ids=pairs.get(r.id, []),
+                **{
+                    k: r._mapping[k]
+                    for k in (
+                        "view_count",
+                        "play_count",
+                        "likes_count",
+                        "comments_count",
+                        "saves_count",
+                        "shares_count",
+                    )
+                },
+                is_deleted=bool(r.is_deleted),
+            )
+            for r in conn.execute(select(P))
+        ]
+        follows = [
+            Follow(follower_id=a, followee_id=b, created_at=t)
+            for a, b, t in conn.execute(select(F.c.follower_id, F.c.followee_id, F.c.created_at))
+        ]
+    return InMemoryStore([], posts, follows)
+
+
+#: Each form, with the databases that speak it.
+FORMS = [
+    *((name, sql, ("sqlite", "postgresql")) for name, sql in UPSERTS.items()),
+    *((name, sql, ("sqlite",)) for name, sql in SQLITE_ONLY.items()),
+    *((name, sql, ("postgresql",)) for name, sql in POSTGRES_ONLY.items()),
+]
+CASES = [
+    pytest.param(
+        dialect,
+        sql,
+        id=f"{dialect}-{name}",
+        marks=[pytest.mark.postgres] if dialect == "postgresql" else [],
+    )
+    for name, sql, dialects in FORMS
+    for dialect in dialects
+]
+
+
+@pytest.mark.parametrize(("dialect", "statements"), CASES)
+def test_every_write_form_keeps_the_figures_exact(
+    request: pytest.FixtureRequest, dialect: str, statements: str
+) -> None:
+    """Upserts that do nothing or update, INSERT OR IGNORE/REPLACE (SQLite), MERGE and
+    TRUNCATE (PostgreSQL): no double credit, no zeroed figures, no stale sums."""
+    if dialect == "sqlite":
+        engine = create_engine("sqlite://", poolclass=StaticPool)
+    else:
+        engine = create_engine(request.getfixturevalue("postgres_url"))
+    try:
+        tables.metadata.create_all(engine)
+        maintain(engine)
+        with engine.begin() as conn:
+            for statement in _sql(engine, ";".join(BASE)):
+                conn.exec_driver_sql(statement)
+        assert_exact(engine)
+        with engine.begin() as conn:
+            for statement in _sql(engine, statements):
+                conn.exec_driver_sql(statement)
+        assert_exact(engine)
+    finally:
+        stop_maintaining(engine)
+        tables.metadata.drop_all(engine)
+        engine.dispose()
+
+
+def test_counters_near_two_to_the_63_never_break_a_write(engine: Engine) -> None:
+    """Counters at the top of BIGINT: the application's writes succeed, and the figures stay
+    exact (PostgreSQL sums them in NUMERIC; SQLite's live sums are put together from halves)."""
+    top = 2**63 - 1
+    tables.metadata.create_all(engine)
+    maintain(engine)
+    with engine.begin() as conn:
+        for statement in _sql(engine, ";".join(BASE)):
+            conn.exec_driver_sql(statement)
+        conn.exec_driver_sql(
+            f"UPDATE posts SET likes_count = {top}, comments_count = {top}, saves_count = {top},"
+            f" shares_count = {top} WHERE author_id = 'a1'"
+        )
+    live = SqlStore(engine, maintained=False)
+    assert live.post_totals("a1").likes_count == 2 * top
+    assert [p.id for p in live.top_posts("a1", 2)] == ["p2", "p1"]  # equal score: newest, id
+    if engine.dialect.name == "postgresql":
+        assert_exact(engine)
+        assert SqlStore(engine, maintained=True).post_totals("a1").likes_count == 2 * top

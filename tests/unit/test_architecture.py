@@ -32,6 +32,7 @@ HOUSE: dict[str, list[list[str]]] = {
     "sql": [
         ["sql._schema"],
         ["sql._catalog"],
+        ["sql._triggers"],
         ["sql._store", "sql._load", "sql._aggregates"],
         ["sql"],
     ],

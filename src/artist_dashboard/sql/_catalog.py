@@ -14,12 +14,28 @@ TRIGGER_PREFIX = "artist_dashboard"
 _MARKER_TRIGGER = f"{TRIGGER_PREFIX}_follow_insert"
 
 
-def begin_sqlite(conn: Connection) -> None:
+def begin_sqlite(conn: Connection, *, immediate: bool = False) -> None:
     """Open SQLite's transaction now: pysqlite only begins one before a write, so reads (and
-    DDL) would otherwise run outside it."""
+    DDL) would otherwise run outside it. `immediate` takes the database's one write lock at
+    once, so what is read next cannot change before the transaction writes."""
     driver = conn.connection.driver_connection
     if driver is not None and not getattr(driver, "in_transaction", True):
-        conn.exec_driver_sql("BEGIN")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def naive_times(conn: Connection, table: Table, key: str) -> bool:
+    """True when the column's times carry no zone (PostgreSQL ``timestamp without time zone``,
+    which the library reads as UTC); SQLite always stores naive UTC text."""
+    if conn.dialect.name != "postgresql":
+        return True
+    query = text(
+        "SELECT data_type FROM information_schema.columns WHERE table_name = :table"
+        " AND column_name = :column AND table_schema = coalesce(:schema, current_schema())"
+    )
+    found = conn.execute(
+        query, {"table": table.name, "column": table.c[key].name, "schema": table.schema}
+    ).scalar()
+    return found == "timestamp without time zone"
 
 
 def installed(conn: Connection) -> bool:

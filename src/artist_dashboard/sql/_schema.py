@@ -6,7 +6,7 @@ the library's keys (``posts.c.author_id``) whatever they are called in the datab
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -19,17 +19,21 @@ from sqlalchemy import (
     Dialect,
     Index,
     MetaData,
+    Numeric,
     PrimaryKeyConstraint,
     String,
     Table,
     Text,
     TypeDecorator,
     and_,
+    select,
+    union,
 )
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.selectable import CompoundSelect
 
 from .._core import rules
 from .._core.values import as_utc
@@ -200,7 +204,7 @@ def dashboard_tables(
     )
     # top_posts: the author's posts already in ranking order.
     Index(
-        f"ix_{posts.name}_author_score",
+        f"ix_{posts.name}_author_rank",
         p.author_id,
         score_expression(post_table),
         p.created_at,
@@ -227,16 +231,63 @@ def live_post(
     return and_(is_deleted.is_not(True), created_at.is_not(None))
 
 
-def score_expression(posts: Table) -> ColumnElement[int]:
-    """``rules.engagement_score`` in SQL: the sum of the clamped `rules.SCORE_COUNTERS`."""
-    total: ColumnElement[int] = clamped(posts.c[rules.SCORE_COUNTERS[0]])
+class wide(FunctionElement[Any]):
+    """An integer in arithmetic that cannot overflow: NUMERIC on PostgreSQL, where BIGINT
+    arithmetic raises "bigint out of range" (SQLite turns an overflowing sum into a REAL)."""
+
+    type = Numeric()
+    inherit_cache = True
+    name = "wide"
+
+
+@compiles(wide)
+def _wide_default(element: wide, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.clauses, **kw)
+
+
+@compiles(wide, "postgresql")
+def _wide_postgres(element: wide, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS NUMERIC)"
+
+
+def score_expression(posts: Table) -> ColumnElement[Any]:
+    """``rules.engagement_score`` in SQL: the sum of the clamped `rules.SCORE_COUNTERS`.
+
+    Summed in NUMERIC on PostgreSQL, so four counters near 2^63 never make a write to
+    ``posts`` fail through the index built on this expression.
+    """
+    total: ColumnElement[Any] = wide(clamped(posts.c[rules.SCORE_COUNTERS[0]]))
     for name in rules.SCORE_COUNTERS[1:]:
-        total = total + clamped(posts.c[name])
+        total = total + wide(clamped(posts.c[name]))
     return total
+
+
+def credit_pairs(
+    target: DashboardTables,
+    which_posts: Callable[[ColumnElement[Any]], ColumnElement[bool]] | None = None,
+) -> CompoundSelect[Any]:
+    """``rules.is_collaboration`` in SQL: every (post_id, user_id) whose post counts in the
+    user's ``collaborationsCount`` — each other collaborator of a live post, and its author
+    when it has one — for the posts where `post_ids` (an IN-able expression) holds, or all.
+
+    The maintained aggregates keep these pairs (`artist_post_credits`) and recompute them for
+    the posts a write touched; `reconcile` recounts them all.
+    """
+    posts, collaborators = target.posts, target.post_collaborators
+    p, c = posts.c, collaborators.c
+    shared = collaborators.join(posts, p.id == c.post_id)
+    counts = and_(live_post(p.is_deleted, p.created_at), c.user_id != p.author_id)
+    if which_posts is not None:
+        counts = and_(counts, which_posts(p.id))
+    guests = select(c.post_id.label("post_id"), c.user_id.label("user_id"))
+    hosts = select(p.id.label("post_id"), p.author_id.label("user_id"))
+    return union(guests.select_from(shared).where(counts), hosts.select_from(shared).where(counts))
 
 
 #: The figures `artist_stats` keeps per user (see `artist_dashboard.sql.maintain`).
 STATS_FIGURES = ("posts", *rules.POST_COUNTERS, "followers", "following", "collaborations")
+#: A sum of counters, which can pass 2^63: NUMERIC on PostgreSQL (exact, never overflows).
+_SUM = BigInteger().with_variant(Numeric(), "postgresql")
 
 
 def stats_table(metadata: MetaData, name: str = "artist_stats") -> Table:
@@ -246,7 +297,12 @@ def stats_table(metadata: MetaData, name: str = "artist_stats") -> Table:
         metadata,
         Column("user_id", _ID, primary_key=True),
         *(
-            Column(figure, BigInteger, nullable=False, server_default="0")
+            Column(
+                figure,
+                _SUM if figure in rules.POST_COUNTERS else BigInteger,
+                nullable=False,
+                server_default="0",
+            )
             for figure in STATS_FIGURES
         ),
     )
@@ -260,6 +316,16 @@ def follow_days_table(metadata: MetaData, name: str = "artist_follow_days") -> T
         Column("user_id", _ID, primary_key=True),
         Column("day", String(10), primary_key=True),
         Column("follows", BigInteger, nullable=False, server_default="0"),
+    )
+
+
+def post_credits_table(metadata: MetaData, name: str = "artist_post_credits") -> Table:
+    """The `credit_pairs` the maintained ``collaborations`` figures were counted from."""
+    return Table(
+        name,
+        metadata,
+        Column("post_id", _ID, primary_key=True),
+        Column("user_id", _ID, primary_key=True),
     )
 
 

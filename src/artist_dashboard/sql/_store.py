@@ -30,6 +30,7 @@ from sqlalchemy import (
     select,
     true,
 )
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -53,6 +54,9 @@ from ._schema import (
 )
 
 __all__ = ["SqlStore"]
+
+#: 2^32: a counter (< 2^63) split into halves whose sums cannot pass 2^63 on SQLite.
+_HALF = 2**32
 
 
 class _Queries:
@@ -102,6 +106,18 @@ class _Queries:
             ).where(p.author_id == user, live)
             for clamp in (clamped_fast, clamped)
         }
+        # SQLite's sum() fails past 2^63: the same sums in two halves that cannot overflow.
+        self.split_totals = select(
+            func.count().label("posts"),
+            *(
+                func.coalesce(func.sum(part), 0).label(f"{k}_{half}")
+                for k in rules.POST_COUNTERS
+                for half, part in (
+                    ("high", clamped(p[k]) // _HALF),
+                    ("low", clamped(p[k]) % _HALF),
+                )
+            ),
+        ).where(p.author_id == user, live)
         # Two disjoint halves, each driven by an index: posts the user wrote with someone else,
         # and posts of others that list the user.
         if "author_id" in c:
@@ -211,15 +227,28 @@ class _Reader:
         maintained = self._stats(author_id)
         if maintained is not None:
             return PostTotals(**{k: maintained[k] for k in ("posts", *rules.POST_COUNTERS)})
-        row = self._totals(author_id, clamped_fast)
-        if any(isinstance(value, float) for value in row.values()):
-            # Only SQLite gets here: text or a fraction in a counter column. Recompute exactly.
-            row = self._totals(author_id, clamped)
+        try:
+            row = self._totals(author_id, clamped_fast)
+            if any(isinstance(value, float) for value in row.values()):
+                # Only SQLite gets here: text or a fraction in a counter column. Recompute.
+                row = self._totals(author_id, clamped)
+        except OperationalError as exc:
+            if "integer overflow" not in str(exc.orig):
+                raise
+            row = self._split_totals(author_id)
         return PostTotals(**{k: int(v) for k, v in row.items()})
 
     def _totals(self, author_id: str, clamp: type[FunctionElement[int]]) -> dict[str, Any]:
         statement = self.queries.totals[clamp]
         return dict(self.conn.execute(statement, {"user": author_id}).one()._mapping)
+
+    def _split_totals(self, author_id: str) -> dict[str, Any]:
+        """The sums past 2^63 on SQLite, put together exactly from their two halves."""
+        halves = self.conn.execute(self.queries.split_totals, {"user": author_id}).one()._mapping
+        row: dict[str, Any] = {"posts": halves["posts"]}
+        for k in rules.POST_COUNTERS:
+            row[k] = int(halves[f"{k}_high"]) * _HALF + int(halves[f"{k}_low"])
+        return row
 
     def count_collaborations(self, user_id: str) -> int:
         maintained = self._stats(user_id)

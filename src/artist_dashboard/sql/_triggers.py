@@ -1,0 +1,524 @@
+"""SQL adapter: the trigger programs that keep the maintained aggregates exact.
+
+Two programs, one per database, generated from the same rule constructs as the live queries
+(`clamped`, `live_post`, `credit_pairs`), so the maintained figures cannot disagree with them.
+
+**PostgreSQL** — many writers at once. A trigger on a row never waits and never locks: it
+appends what the row changed (the author's post count and sums, a follower, a follow day, or
+"this post's credits may have changed") to ``artist_pending``, tagged with the transaction.
+One deferred constraint trigger settles the whole transaction at COMMIT: it locks the touched
+posts' guard rows in post-id order, recomputes those posts' collaboration credits from what is
+committed now, then adds every delta to ``artist_stats`` and ``artist_follow_days`` in key
+order. So the figures are exact under any interleaving (a post's credits are settled by one
+transaction at a time, each seeing the others' committed work), and the locks are taken only
+at commit, all in one global order, by transactions that take no other lock afterwards — which
+is why the triggers cannot deadlock. Under REPEATABLE READ or SERIALIZABLE a conflicting
+settle fails with a serialization error, as any counter does, and the application retries.
+
+**SQLite** — one writer at a time, so each trigger applies its change at once. ``INSERT OR
+REPLACE`` deletes a conflicting row without firing delete triggers, so a BEFORE INSERT trigger
+keeps the row about to be replaced in a stash that the AFTER INSERT trigger takes out; trigger
+bodies use the upsert clause, which an outer statement's conflict policy does not override.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+from attrs import frozen
+from sqlalchemy import Connection, Table, literal_column, select
+from sqlalchemy.sql.elements import ColumnElement
+
+from .._core import rules
+from ._catalog import TRIGGER_PREFIX, naive_times
+from ._schema import DashboardTables, clamped, credit_pairs, live_post
+
+#: Per-user delta columns of ``artist_pending`` and ``artist_stats`` from posts and follows
+#: (collaborations come from the settled credits).
+_POST_FIGURES = ("posts", *rules.POST_COUNTERS)
+_FOLLOW_FIGURES = ("followers", "following")
+#: The columns of a row that SQLite's stash keeps, by table (named by the library's keys).
+STASHED = {
+    "posts": ("id", "author_id", "is_deleted", "created_at", *rules.POST_COUNTERS),
+    "follows": ("follower_id", "followee_id", "created_at"),
+}
+
+
+@frozen
+class Aux:
+    """The library's own tables that the triggers keep."""
+
+    stats: Table
+    days: Table
+    credits: Table
+    pending: Table | None = None  # PostgreSQL
+    guard: Table | None = None  # PostgreSQL
+    settle: Table | None = None  # PostgreSQL
+    stash_posts: Table | None = None  # SQLite
+    stash_follows: Table | None = None  # SQLite
+
+
+class _Sql:
+    """Quoted names and rule fragments for one database, for trigger bodies written as text."""
+
+    def __init__(self, conn: Connection, target: DashboardTables, aux: Aux) -> None:
+        self.dialect = conn.dialect
+        q = conn.dialect.identifier_preparer
+        self.target, self.aux = target, aux
+        self.name = {
+            "posts": q.format_table(target.posts),
+            "pc": q.format_table(target.post_collaborators),
+            "follows": q.format_table(target.follows),
+        }
+        for field in attrs.fields(Aux):
+            table = getattr(aux, field.name)
+            if table is not None:
+                self.name[field.name] = q.format_table(table)
+        self.naive_follow_times = naive_times(conn, target.follows, "created_at")
+        self.p = {c.key: q.quote(c.name) for c in target.posts.c}
+        self.c = {c.key: q.quote(c.name) for c in target.post_collaborators.c}
+        self.f = {c.key: q.quote(c.name) for c in target.follows.c}
+        self.knows_author = "author_id" in target.post_collaborators.c
+
+    def render(self, element: Any) -> str:
+        compiled = element.compile(dialect=self.dialect, compile_kwargs={"literal_binds": True})
+        return str(compiled)
+
+    def clamp(self, row: str, key: str) -> str:
+        return self.render(clamped(literal_column(f"{row}.{self.p[key]}")))
+
+    def live(self, row: str) -> str:
+        deleted: ColumnElement[Any] = literal_column(f"{row}.{self.p['is_deleted']}")
+        created: ColumnElement[Any] = literal_column(f"{row}.{self.p['created_at']}")
+        return f"({self.render(live_post(deleted, created))})"
+
+    def day(self, created_at: str) -> str:
+        return utc_day(self.dialect.name, created_at, naive=self.naive_follow_times)
+
+    def pairs(self, which_posts: Callable[[ColumnElement[Any]], ColumnElement[bool]]) -> str:
+        return self.render(credit_pairs(self.target, which_posts))
+
+    def post_changed(self) -> str:
+        """An update of a post that can change a figure (not a caption edit)."""
+        keys = ("id", "author_id", "is_deleted", "created_at", *rules.POST_COUNTERS)
+        return " OR ".join(f"OLD.{self.p[k]} IS DISTINCT FROM NEW.{self.p[k]}" for k in keys)
+
+    def moved(self) -> str:
+        """An update of a post that can change its collaboration credits."""
+        keys = ("id", "author_id")
+        changed = [f"OLD.{self.p[k]} IS DISTINCT FROM NEW.{self.p[k]}" for k in keys]
+        return " OR ".join([*changed, f"{self.live('OLD')} IS DISTINCT FROM {self.live('NEW')}"])
+
+
+def utc_day(dialect: str, created_at: str, *, naive: bool) -> str:
+    """SQL for the UTC day (YYYY-MM-DD) of a stored follow time: SQLite keeps naive UTC text;
+    on PostgreSQL a ``timestamptz`` is first put in UTC, whatever the session's zone."""
+    if dialect != "postgresql":
+        return f"substr({created_at}, 1, 10)"
+    utc = created_at if naive else f"({created_at} AT TIME ZONE 'UTC')"
+    return f"to_char({utc}, 'YYYY-MM-DD')"
+
+
+def trigger_name(name: str) -> str:
+    return f"{TRIGGER_PREFIX}_{name}"
+
+
+# --- PostgreSQL ----------------------------------------------------------------------------
+
+_XID = "txid_current()"
+
+
+def postgres_program(conn: Connection, target: DashboardTables, aux: Aux) -> list[str]:
+    """The functions and triggers, as DDL statements in the order to run them."""
+    s = _Sql(conn, target, aux)
+    n, p, c, f = s.name, s.p, s.c, s.f
+    figures = [*_POST_FIGURES, *_FOLLOW_FIGURES, "collaborations"]
+
+    def pending(source: str, **values: str) -> str:
+        columns = ", ".join(["xid", "source", *values])
+        return (
+            f"INSERT INTO {n['pending']} ({columns})"
+            f" VALUES ({_XID}, '{source}', {', '.join(values.values())});"
+        )
+
+    def post_figures(row: str, sign: str) -> str:
+        values = {"user_id": f"{row}.{p['author_id']}", "posts": f"{sign}1"}
+        values |= {k: f"{sign}{s.clamp(row, k)}" for k in rules.POST_COUNTERS}
+        return f"IF {s.live(row)} THEN {pending('p', **values)} END IF;"
+
+    def touched(row: str, key: str) -> str:
+        return pending("c", post_id=f"{row}.{key}")
+
+    def follow_figures(row: str, sign: str) -> list[str]:
+        created = f"{row}.{f['created_at']}"
+        return [
+            pending("f", user_id=f"{row}.{f['followee_id']}", followers=f"{sign}1"),
+            pending("f", user_id=f"{row}.{f['follower_id']}", following=f"{sign}1"),
+            f"IF {created} IS NOT NULL THEN "
+            + pending(
+                "f", user_id=f"{row}.{f['followee_id']}", day=s.day(created), follows=f"{sign}1"
+            )
+            + " END IF;",
+        ]
+
+    # Registers the transaction for settling once (the setting lives until its end).
+    mark = (
+        f"IF current_setting('artist_dashboard.settle', true) IS DISTINCT FROM {_XID}::text THEN"
+        f" INSERT INTO {n['settle']} (xid) VALUES ({_XID}) ON CONFLICT DO NOTHING;"
+        f" PERFORM set_config('artist_dashboard.settle', {_XID}::text, true); END IF;"
+    )
+    sync_author = (
+        [
+            f"IF OLD.{p['author_id']} IS DISTINCT FROM NEW.{p['author_id']} THEN"
+            f" UPDATE {n['pc']} SET {c['author_id']} = NEW.{p['author_id']}"
+            f" WHERE {c['post_id']} = NEW.{p['id']}; END IF;"
+        ]
+        if s.knows_author
+        else []
+    )
+    # name -> (timing/events, table, WHEN condition, body statements)
+    row_triggers: dict[str, tuple[str, str, str | None, list[str]]] = {
+        "post_insert": (
+            "AFTER INSERT",
+            n["posts"],
+            None,
+            [mark, post_figures("NEW", "+"), touched("NEW", p["id"])],
+        ),
+        "post_update": (
+            "AFTER UPDATE",
+            n["posts"],
+            s.post_changed(),
+            [
+                mark,
+                post_figures("OLD", "-"),
+                post_figures("NEW", "+"),
+                f"IF {s.moved()} THEN {touched('OLD', p['id'])} {touched('NEW', p['id'])} END IF;",
+                *sync_author,
+            ],
+        ),
+        "post_delete": (
+            "AFTER DELETE",
+            n["posts"],
+            None,
+            [mark, post_figures("OLD", "-"), touched("OLD", p["id"])],
+        ),
+        "collaborator_insert": (
+            "AFTER INSERT",
+            n["pc"],
+            None,
+            [mark, touched("NEW", c["post_id"])],
+        ),
+        "collaborator_delete": (
+            "AFTER DELETE",
+            n["pc"],
+            None,
+            [mark, touched("OLD", c["post_id"])],
+        ),
+        "collaborator_update": (
+            "AFTER UPDATE",
+            n["pc"],
+            f"OLD.{c['post_id']} IS DISTINCT FROM NEW.{c['post_id']}"
+            f" OR OLD.{c['user_id']} IS DISTINCT FROM NEW.{c['user_id']}",
+            [mark, touched("OLD", c["post_id"]), touched("NEW", c["post_id"])],
+        ),
+        "follow_insert": ("AFTER INSERT", n["follows"], None, [mark, *follow_figures("NEW", "+")]),
+        "follow_delete": ("AFTER DELETE", n["follows"], None, [mark, *follow_figures("OLD", "-")]),
+        "follow_update": (
+            "AFTER UPDATE",
+            n["follows"],
+            " OR ".join(
+                f"OLD.{f[k]} IS DISTINCT FROM NEW.{f[k]}"
+                for k in ("follower_id", "followee_id", "created_at")
+            ),
+            [mark, *follow_figures("OLD", "-"), *follow_figures("NEW", "+")],
+        ),
+    }
+    ddl: list[str] = []
+    for short, (events, table, when, body) in row_triggers.items():
+        name = trigger_name(short)
+        ddl += _pg_function(name, body, returns="NULL")
+        condition = f" WHEN ({when})" if when else ""
+        ddl.append(
+            f"CREATE TRIGGER {name} {events} ON {table} FOR EACH ROW{condition}"
+            f" EXECUTE FUNCTION {name}()"
+        )
+
+    pending_table = aux.pending
+    assert pending_table is not None
+    mine = f"{n['pending']}.xid = {_XID}"
+    touched_posts = select(pending_table.c.post_id).where(
+        literal_column(mine), pending_table.c.post_id.is_not(None)
+    )
+    now_pairs = s.pairs(lambda post_id: post_id.in_(touched_posts))
+    sums = ", ".join(f"sum({k})" for k in figures)
+    nonzero = " OR ".join(f"sum({k}) <> 0" for k in figures)
+    settle = [
+        # 1. The posts whose credits may have changed, guarded one transaction at a time,
+        #    in post-id order.
+        f"INSERT INTO {n['guard']} AS g (post_id) SELECT DISTINCT post_id FROM {n['pending']}"
+        f" WHERE {mine} AND post_id IS NOT NULL ORDER BY post_id"
+        " ON CONFLICT (post_id) DO UPDATE SET settled = g.settled + 1;",
+        # 2. Their credits now (committed work of others included) against those counted.
+        f"WITH now_ AS ({now_pairs}),"
+        f" was AS (SELECT post_id, user_id FROM {n['credits']} WHERE post_id IN"
+        f" (SELECT post_id FROM {n['pending']} WHERE {mine} AND post_id IS NOT NULL)),"
+        " gained AS (SELECT post_id, user_id FROM now_ EXCEPT SELECT post_id, user_id FROM was),"
+        " lost AS (SELECT post_id, user_id FROM was EXCEPT SELECT post_id, user_id FROM now_),"
+        f" dropped AS (DELETE FROM {n['credits']} AS k USING lost"
+        " WHERE k.post_id = lost.post_id AND k.user_id = lost.user_id RETURNING k.user_id),"
+        f" added AS (INSERT INTO {n['credits']} (post_id, user_id)"
+        " SELECT post_id, user_id FROM gained RETURNING user_id)"
+        f" INSERT INTO {n['pending']} (xid, source, user_id, collaborations)"
+        f" SELECT {_XID}, 'c', user_id, sum(delta) FROM (SELECT user_id, 1 AS delta FROM added"
+        " UNION ALL SELECT user_id, -1 FROM dropped) AS changes GROUP BY user_id;",
+        # 3. Every user's figures, in user order.
+        f"INSERT INTO {n['stats']} AS s (user_id, {', '.join(figures)})"
+        f" SELECT user_id, {sums} FROM {n['pending']}"
+        f" WHERE {mine} AND user_id IS NOT NULL AND day IS NULL"
+        f" GROUP BY user_id HAVING {nonzero} ORDER BY user_id"
+        " ON CONFLICT (user_id) DO UPDATE SET "
+        + ", ".join(f"{k} = s.{k} + EXCLUDED.{k}" for k in figures)
+        + ";",
+        # 4. New follows per day, in (user, day) order.
+        f"INSERT INTO {n['days']} AS d (user_id, day, follows)"
+        f" SELECT user_id, day, sum(follows) FROM {n['pending']}"
+        f" WHERE {mine} AND day IS NOT NULL GROUP BY user_id, day HAVING sum(follows) <> 0"
+        " ORDER BY user_id, day"
+        " ON CONFLICT (user_id, day) DO UPDATE SET follows = d.follows + EXCLUDED.follows;",
+        f"DELETE FROM {n['pending']} WHERE {mine};",
+        f"DELETE FROM {n['settle']} WHERE xid = {_XID};",
+    ]
+    settle_name = trigger_name("settle")
+    ddl += _pg_function(settle_name, settle, returns="NULL")
+    ddl.append(
+        f"CREATE CONSTRAINT TRIGGER {settle_name} AFTER INSERT ON {n['settle']}"
+        f" DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION {settle_name}()"
+    )
+
+    # TRUNCATE removes every row at once, without row triggers: the figures drawn from that
+    # table become zero, and this transaction's pending changes to it are void.
+    def zero(columns: tuple[str, ...]) -> str:
+        sets = ", ".join(f"{k} = 0" for k in columns)
+        nonzero_row = " OR ".join(f"{k} <> 0" for k in columns)
+        return (
+            f"UPDATE {n['stats']} SET {sets} WHERE user_id IN (SELECT user_id FROM {n['stats']}"
+            f" WHERE {nonzero_row} ORDER BY user_id FOR UPDATE);"
+        )
+
+    truncates = {
+        "posts_truncate": (
+            n["posts"],
+            [
+                f"DELETE FROM {n['pending']} WHERE {mine} AND source IN ('p', 'c');",
+                zero((*_POST_FIGURES, "collaborations")),
+                f"DELETE FROM {n['credits']};",
+            ],
+        ),
+        "collaborators_truncate": (
+            n["pc"],
+            [
+                f"DELETE FROM {n['pending']} WHERE {mine} AND source = 'c';",
+                zero(("collaborations",)),
+                f"DELETE FROM {n['credits']};",
+            ],
+        ),
+        "follows_truncate": (
+            n["follows"],
+            [
+                f"DELETE FROM {n['pending']} WHERE {mine} AND source = 'f';",
+                zero(_FOLLOW_FIGURES),
+                f"DELETE FROM {n['days']};",
+            ],
+        ),
+    }
+    for short, (table, body) in truncates.items():
+        name = trigger_name(short)
+        ddl += _pg_function(name, body, returns="NULL")
+        ddl.append(f"CREATE TRIGGER {name} AFTER TRUNCATE ON {table} EXECUTE FUNCTION {name}()")
+    return ddl
+
+
+def _pg_function(name: str, body: list[str], *, returns: str) -> list[str]:
+    text = "\n".join(body)
+    return [
+        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        f"BEGIN\n{text}\nRETURN {returns};\nEND;\n$$"
+    ]
+
+
+# --- SQLite --------------------------------------------------------------------------------
+
+Column = Any  # a function from a column key to the SQL of that column of some row
+
+
+def sqlite_program(conn: Connection, target: DashboardTables, aux: Aux) -> list[str]:
+    """The triggers, as DDL statements in the order to run them."""
+    s = _Sql(conn, target, aux)
+    n, p, c, f = s.name, s.p, s.c, s.f
+
+    def row(name: str, quoted: dict[str, str]) -> Column:
+        return lambda key: f"{name}.{quoted[key]}"
+
+    def stashed(table: str, quoted: dict[str, str], keys: tuple[str, ...]) -> Column:
+        """A column of the stashed row with NEW's key (NULL when there is none); the stash
+        tables name their columns by the library's keys."""
+        match = " AND ".join(f"{k} = NEW.{quoted[k]}" for k in keys)
+        return lambda key: f"(SELECT {key} FROM {table} WHERE {match})"
+
+    def live(col: Column) -> str:
+        deleted: ColumnElement[Any] = literal_column(col("is_deleted"))
+        created: ColumnElement[Any] = literal_column(col("created_at"))
+        return f"({s.render(live_post(deleted, created))})"
+
+    def clamp(col: Column, key: str) -> str:
+        return s.render(clamped(literal_column(col(key))))
+
+    def ensure(user: str) -> str:
+        return (
+            f"INSERT INTO {n['stats']} (user_id) SELECT {user} WHERE {user} IS NOT NULL"
+            " ON CONFLICT DO NOTHING;"
+        )
+
+    def post_figures(col: Column, sign: str) -> list[str]:
+        sets = [f"posts = posts {sign} 1"]
+        sets += [f"{k} = {k} {sign} {clamp(col, k)}" for k in rules.POST_COUNTERS]
+        update = (
+            f"UPDATE {n['stats']} SET {', '.join(sets)}"
+            f" WHERE user_id = {col('author_id')} AND {live(col)};"
+        )
+        return [ensure(col("author_id")), update] if sign == "+" else [update]
+
+    def follow_figures(col: Column, sign: str) -> list[str]:
+        followee, follower, created = col("followee_id"), col("follower_id"), col("created_at")
+        return [
+            *([ensure(followee), ensure(follower)] if sign == "+" else []),
+            f"UPDATE {n['stats']} SET followers = followers {sign} 1 WHERE user_id = {followee};",
+            f"UPDATE {n['stats']} SET following = following {sign} 1 WHERE user_id = {follower};",
+            f"INSERT INTO {n['days']} (user_id, day, follows)"
+            f" SELECT {followee}, {s.day(created)}, {sign}1 WHERE {created} IS NOT NULL"
+            f" ON CONFLICT (user_id, day) DO UPDATE SET follows = follows {sign} 1;",
+        ]
+
+    def credits(post: str) -> list[str]:
+        """Recompute one post's credits and move the figures by the difference."""
+        now_ = f"SELECT user_id FROM ({s.pairs(lambda post_id: post_id == literal_column(post))})"
+        counted = f"SELECT user_id FROM {n['credits']} WHERE post_id = {post}"
+        gained, lost = f"{now_} EXCEPT {counted}", f"{counted} EXCEPT {now_}"
+        return [
+            f"UPDATE {n['stats']} SET collaborations = collaborations - 1"
+            f" WHERE user_id IN ({lost});",
+            f"INSERT INTO {n['stats']} (user_id) SELECT user_id FROM ({gained}) WHERE true"
+            " ON CONFLICT DO NOTHING;",
+            f"UPDATE {n['stats']} SET collaborations = collaborations + 1"
+            f" WHERE user_id IN ({gained});",
+            f"DELETE FROM {n['credits']} WHERE post_id = {post} AND user_id IN ({lost});",
+            f"INSERT INTO {n['credits']} (post_id, user_id) SELECT {post}, user_id"
+            f" FROM ({now_}) WHERE true ON CONFLICT DO NOTHING;",
+        ]
+
+    post_key, follow_key = ("id",), ("follower_id", "followee_id")
+
+    def stash(kind: str, quoted: dict[str, str], keys: tuple[str, ...]) -> list[str]:
+        """Keep the row an INSERT OR REPLACE may remove without a DELETE trigger."""
+        table, stash_table, columns = n[kind], n[f"stash_{kind}"], STASHED[kind]
+        match = " AND ".join(f"{quoted[k]} = NEW.{quoted[k]}" for k in keys)
+        return [
+            unstash(stash_table, quoted, keys),
+            f"INSERT INTO {stash_table} ({', '.join(columns)})"
+            f" SELECT {', '.join(quoted[k] for k in columns)} FROM {table} WHERE {match};",
+        ]
+
+    def unstash(stash_table: str, quoted: dict[str, str], keys: tuple[str, ...]) -> str:
+        match = " AND ".join(f"{k} = NEW.{quoted[k]}" for k in keys)
+        return f"DELETE FROM {stash_table} WHERE {match};"
+
+    replaced_post = stashed(n["stash_posts"], p, post_key)
+    replaced_follow = stashed(n["stash_follows"], f, follow_key)
+    old_post, new_post = row("OLD", p), row("NEW", p)
+    old_follow, new_follow = row("OLD", f), row("NEW", f)
+    sync_author = (
+        [
+            f"UPDATE {n['pc']} SET {c['author_id']} = NEW.{p['author_id']}"
+            f" WHERE {c['post_id']} = NEW.{p['id']}"
+            f" AND OLD.{p['author_id']} IS NOT NEW.{p['author_id']};"
+        ]
+        if s.knows_author
+        else []
+    )
+    triggers: dict[str, tuple[str, str, str | None, list[str]]] = {
+        "post_stash": ("BEFORE INSERT", n["posts"], None, stash("posts", p, post_key)),
+        "post_insert": (
+            "AFTER INSERT",
+            n["posts"],
+            None,
+            [
+                *post_figures(replaced_post, "-"),
+                unstash(n["stash_posts"], p, post_key),
+                *post_figures(new_post, "+"),
+                *credits(f"NEW.{p['id']}"),
+            ],
+        ),
+        "post_update": (
+            "AFTER UPDATE",
+            n["posts"],
+            s.post_changed(),
+            [
+                *post_figures(old_post, "-"),
+                *post_figures(new_post, "+"),
+                *sync_author,
+                *credits(f"OLD.{p['id']}"),
+                *credits(f"NEW.{p['id']}"),
+            ],
+        ),
+        "post_delete": (
+            "AFTER DELETE",
+            n["posts"],
+            None,
+            [*post_figures(old_post, "-"), *credits(f"OLD.{p['id']}")],
+        ),
+        "collaborator_insert": ("AFTER INSERT", n["pc"], None, credits(f"NEW.{c['post_id']}")),
+        "collaborator_delete": ("AFTER DELETE", n["pc"], None, credits(f"OLD.{c['post_id']}")),
+        "collaborator_update": (
+            "AFTER UPDATE",
+            n["pc"],
+            f"OLD.{c['post_id']} IS NOT NEW.{c['post_id']}"
+            f" OR OLD.{c['user_id']} IS NOT NEW.{c['user_id']}",
+            [*credits(f"OLD.{c['post_id']}"), *credits(f"NEW.{c['post_id']}")],
+        ),
+        "follow_stash": (
+            "BEFORE INSERT",
+            n["follows"],
+            None,
+            stash("follows", f, follow_key),
+        ),
+        "follow_insert": (
+            "AFTER INSERT",
+            n["follows"],
+            None,
+            [
+                *follow_figures(replaced_follow, "-"),
+                unstash(n["stash_follows"], f, follow_key),
+                *follow_figures(new_follow, "+"),
+            ],
+        ),
+        "follow_delete": ("AFTER DELETE", n["follows"], None, follow_figures(old_follow, "-")),
+        "follow_update": (
+            "AFTER UPDATE",
+            n["follows"],
+            " OR ".join(
+                f"OLD.{f[k]} IS NOT NEW.{f[k]}"
+                for k in ("follower_id", "followee_id", "created_at")
+            ),
+            [*follow_figures(old_follow, "-"), *follow_figures(new_follow, "+")],
+        ),
+    }
+    ddl = []
+    for short, (events, table, when, body) in triggers.items():
+        condition = f" WHEN {when}" if when else ""
+        ddl.append(
+            f"CREATE TRIGGER {trigger_name(short)} {events} ON {table} FOR EACH ROW{condition}"
+            "\nBEGIN\n" + "\n".join(body) + "\nEND"
+        )
+    return ddl
