@@ -48,7 +48,16 @@ from ._schema import (
     stats_table,
     tables,
 )
-from ._triggers import STASHED, Aux, postgres_program, sqlite_program, utc_day
+from ._triggers import (
+    STASHED,
+    Aux,
+    Fragments,
+    author_copy_repair,
+    postgres_program,
+    sqlite_program,
+    stale_author_copies,
+    utc_day,
+)
 
 
 @frozen
@@ -262,6 +271,8 @@ def _reconcile(
             f" EXCEPT SELECT {columns} FROM {left}) AS b"
         )
 
+    program = Fragments(conn, target, aux)
+    stale = stale_author_copies(program) if program.knows_author else None
     conn.exec_driver_sql("DROP TABLE IF EXISTS artist_dashboard_drift")
     conn.exec_driver_sql(
         "CREATE TEMPORARY TABLE artist_dashboard_drift AS "
@@ -278,6 +289,7 @@ def _reconcile(
         )
         + " UNION "
         + both_ways("post_id, user_id", "artist_dashboard_expected_credits", credits)
+        + (f" UNION SELECT author_id FROM ({stale}) AS stale" if stale else "")
     )
     drifted = int(conn.exec_driver_sql("SELECT count(*) FROM artist_dashboard_drift").scalar_one())
     sample = (
@@ -308,6 +320,8 @@ def _reconcile(
             f"INSERT INTO {credits} (post_id, user_id)"
             " SELECT post_id, user_id FROM artist_dashboard_expected_credits"
         )
+        if stale:
+            conn.exec_driver_sql(author_copy_repair(program))
     for name in ("artist_dashboard_drift", *reversed(work)):
         conn.exec_driver_sql(f"DROP TABLE {name}")
     return ReconcileReport(checked=checked, drifted=drifted, sample=tuple(str(u) for u in sample))

@@ -60,7 +60,7 @@ class Aux:
     stash_follows: Table | None = None  # SQLite
 
 
-class _Sql:
+class Fragments:
     """Quoted names and rule fragments for one database, for trigger bodies written as text."""
 
     def __init__(self, conn: Connection, target: DashboardTables, aux: Aux) -> None:
@@ -132,7 +132,7 @@ _XID = "txid_current()"
 
 def postgres_program(conn: Connection, target: DashboardTables, aux: Aux) -> list[str]:
     """The functions and triggers, as DDL statements in the order to run them."""
-    s = _Sql(conn, target, aux)
+    s = Fragments(conn, target, aux)
     n, p, c, f = s.name, s.p, s.c, s.f
     figures = [*_POST_FIGURES, *_FOLLOW_FIGURES, "collaborations"]
 
@@ -169,15 +169,6 @@ def postgres_program(conn: Connection, target: DashboardTables, aux: Aux) -> lis
         f" INSERT INTO {n['settle']} (xid) VALUES ({_XID}) ON CONFLICT DO NOTHING;"
         f" PERFORM set_config('artist_dashboard.settle', {_XID}::text, true); END IF;"
     )
-    sync_author = (
-        [
-            f"IF OLD.{p['author_id']} IS DISTINCT FROM NEW.{p['author_id']} THEN"
-            f" UPDATE {n['pc']} SET {c['author_id']} = NEW.{p['author_id']}"
-            f" WHERE {c['post_id']} = NEW.{p['id']}; END IF;"
-        ]
-        if s.knows_author
-        else []
-    )
     # name -> (timing/events, table, WHEN condition, body statements)
     row_triggers: dict[str, tuple[str, str, str | None, list[str]]] = {
         "post_insert": (
@@ -195,7 +186,6 @@ def postgres_program(conn: Connection, target: DashboardTables, aux: Aux) -> lis
                 post_figures("OLD", "-"),
                 post_figures("NEW", "+"),
                 f"IF {s.moved()} THEN {touched('OLD', p['id'])} {touched('NEW', p['id'])} END IF;",
-                *sync_author,
             ],
         ),
         "post_delete": (
@@ -273,6 +263,11 @@ def postgres_program(conn: Connection, target: DashboardTables, aux: Aux) -> lis
         f" INSERT INTO {n['pending']} (xid, source, user_id, collaborations)"
         f" SELECT {_XID}, 'c', user_id, sum(delta) FROM (SELECT user_id, 1 AS delta FROM added"
         " UNION ALL SELECT user_id, -1 FROM dropped) AS changes GROUP BY user_id;",
+        *(
+            [author_copy_repair(s, f"SELECT post_id FROM {n['pending']} WHERE {mine}") + ";"]
+            if s.knows_author
+            else []
+        ),
         # 3. Every user's figures, in user order.
         f"INSERT INTO {n['stats']} AS s (user_id, {', '.join(figures)})"
         f" SELECT user_id, {sums} FROM {n['pending']}"
@@ -340,6 +335,38 @@ def postgres_program(conn: Connection, target: DashboardTables, aux: Aux) -> lis
     return ddl
 
 
+def author_copy_repair(s: Fragments, which_posts: str | None = None) -> str:
+    """An UPDATE that brings ``post_collaborators.author_id`` in line with the post's author
+    (for the posts in `which_posts`, or all).
+
+    On PostgreSQL it skips rows another writer holds rather than wait: that writer changed a
+    collaborator of the same post, and its own settle repairs them after it.
+    """
+    n, p, c = s.name, s.p, s.c
+    current = (
+        f"(SELECT {p['author_id']} FROM {n['posts']} WHERE {p['id']} = {n['pc']}.{c['post_id']})"
+    )
+    different = "IS DISTINCT FROM" if s.dialect.name == "postgresql" else "IS NOT"
+    # A collaborator row whose post is gone has no author to copy.
+    stale = f"{n['pc']}.{c['author_id']} {different} {current} AND {current} IS NOT NULL"
+    if which_posts is not None:
+        stale += f" AND {n['pc']}.{c['post_id']} IN ({which_posts})"
+    if s.dialect.name == "postgresql":
+        stale = f"ctid IN (SELECT ctid FROM {n['pc']} WHERE {stale} FOR UPDATE SKIP LOCKED)"
+    return f"UPDATE {n['pc']} SET {c['author_id']} = {current} WHERE {stale}"
+
+
+def stale_author_copies(s: Fragments) -> str:
+    """The collaborator rows whose copy of the author is out of date, with the post's author."""
+    n, p, c = s.name, s.p, s.c
+    different = "IS DISTINCT FROM" if s.dialect.name == "postgresql" else "IS NOT"
+    return (
+        f"SELECT x.{p['author_id']} AS author_id FROM {n['pc']} AS k JOIN {n['posts']} AS x"
+        f" ON x.{p['id']} = k.{c['post_id']}"
+        f" WHERE k.{c['author_id']} {different} x.{p['author_id']}"
+    )
+
+
 def _pg_function(name: str, body: list[str], *, returns: str) -> list[str]:
     text = "\n".join(body)
     return [
@@ -355,7 +382,7 @@ Column = Any  # a function from a column key to the SQL of that column of some r
 
 def sqlite_program(conn: Connection, target: DashboardTables, aux: Aux) -> list[str]:
     """The triggers, as DDL statements in the order to run them."""
-    s = _Sql(conn, target, aux)
+    s = Fragments(conn, target, aux)
     n, p, c, f = s.name, s.p, s.c, s.f
 
     def row(name: str, quoted: dict[str, str]) -> Column:
@@ -438,15 +465,7 @@ def sqlite_program(conn: Connection, target: DashboardTables, aux: Aux) -> list[
     replaced_follow = stashed(n["stash_follows"], f, follow_key)
     old_post, new_post = row("OLD", p), row("NEW", p)
     old_follow, new_follow = row("OLD", f), row("NEW", f)
-    sync_author = (
-        [
-            f"UPDATE {n['pc']} SET {c['author_id']} = NEW.{p['author_id']}"
-            f" WHERE {c['post_id']} = NEW.{p['id']}"
-            f" AND OLD.{p['author_id']} IS NOT NEW.{p['author_id']};"
-        ]
-        if s.knows_author
-        else []
-    )
+    sync_author = [author_copy_repair(s, f"NEW.{p['id']}") + ";"] if s.knows_author else []
     triggers: dict[str, tuple[str, str, str | None, list[str]]] = {
         "post_stash": ("BEFORE INSERT", n["posts"], None, stash("posts", p, post_key)),
         "post_insert": (
@@ -457,6 +476,7 @@ def sqlite_program(conn: Connection, target: DashboardTables, aux: Aux) -> list[
                 *post_figures(replaced_post, "-"),
                 unstash(n["stash_posts"], p, post_key),
                 *post_figures(new_post, "+"),
+                *sync_author,
                 *credits(f"NEW.{p['id']}"),
             ],
         ),
