@@ -30,6 +30,7 @@ from ._http.service import (
     DASHBOARD_PATH,
     OPENAPI_PATH,
     PROFILE_OVERVIEW_PATH,
+    READY_PATH,
     DashboardHttp,
     HttpResponse,
     dashboard_http,
@@ -58,13 +59,13 @@ def _response(answer: HttpResponse) -> Response:
 
 
 def routes(http: DashboardHttp) -> list[Route]:
-    """The dashboard, profile-overview and OpenAPI routes, for your own Starlette app."""
+    """The dashboard, profile-overview, readiness and OpenAPI routes, for your own app."""
 
     async def dashboard(request: Request) -> Response:
         if request.method not in _READ:
             return _response(http.method_not_allowed(_READ))
         answer = await http.dashboard_async(
-            authorization=request.headers.get("authorization"), query=request.url.query
+            authorization=request.headers.getlist("authorization"), query=request.url.query
         )
         return _response(answer)
 
@@ -79,8 +80,14 @@ def routes(http: DashboardHttp) -> list[Route]:
             return _response(http.method_not_allowed(_READ))
         return _response(http.openapi())
 
+    async def ready(request: Request) -> Response:
+        if request.method not in _READ:
+            return _response(http.method_not_allowed(_READ))
+        return _response(await http.readiness_async())
+
     return [
         Route(DASHBOARD_PATH, dashboard, methods=_ALL_METHODS),
+        Route(READY_PATH, ready, methods=_ALL_METHODS),
         Route(PROFILE_OVERVIEW_PATH, profile_overview, methods=_ALL_METHODS),
         Route(OPENAPI_PATH, openapi, methods=_ALL_METHODS),
     ]

@@ -26,7 +26,7 @@ from attrs import frozen
 
 from ._core.errors import DashboardError
 from ._core.records import Follow, Post, User
-from ._core.values import log
+from ._core.values import MAX_COUNTER, MAX_ID_BYTES, is_storable_id, log
 from ._core.wire import format_instant, parse_instant
 from .memory import InMemoryStore
 
@@ -94,9 +94,9 @@ def _number_text(text: object, kind: str) -> int | float:
         value = Decimal(text)
     except InvalidOperation:
         raise UnreadableDocument(f"{kind} {text!r} is not a number") from None
-    if value.is_finite() and value == value.to_integral_value():
+    if value.is_finite() and value.adjusted() < 40 and value == value.to_integral_value():
         return int(value)
-    return float(value)
+    return float(value)  # far past any counter (or inf): reported as too large, not expanded
 
 
 def _plain(value: Any) -> Any:
@@ -130,6 +130,8 @@ def _instant(value: Any, name: str) -> datetime:
             return parse_instant(value)
         except ValueError:
             raise UnreadableDocument(f"{name}: {value!r} is not an ISO-8601 time") from None
+        except OverflowError:  # 0001-01-01T00:00+01:00 is before year 1 in UTC
+            raise UnreadableDocument(f"{name}: {value!r} is out of range in UTC") from None
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         try:
             return _EPOCH + timedelta(milliseconds=value)
@@ -145,32 +147,62 @@ def _required(doc: dict[str, Any], name: str) -> Any:
 
 
 def _identifier(value: Any, name: str) -> str:
-    if isinstance(value, str) and value:
-        return value
     if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if is_storable_id(value):
         return str(value)
-    raise UnreadableDocument(f"{name}: {value!r} is not an id")
+    if isinstance(value, str) and value:
+        raise UnreadableDocument(
+            f"{name}: {_shown(value)} is not an id any store can hold"
+            f" (NUL, invalid Unicode, or over {MAX_ID_BYTES} bytes)"
+        )
+    raise UnreadableDocument(f"{name}: {_shown(value)} is not an id")
+
+
+def _shown(value: Any, limit: int = 40) -> str:
+    """A value for a one-line report: escaped, and cut short."""
+    text = ascii(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _checked_text(value: str, name: str) -> str:
+    """Text every store can hold: valid Unicode, without NUL (PostgreSQL cannot store it)."""
+    if "\x00" in value:
+        raise UnreadableDocument(f"{name} contains a NUL character")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise UnreadableDocument(f"{name} is not valid Unicode (a lone surrogate)") from None
+    return value
 
 
 def _text(doc: dict[str, Any], name: str) -> Any:
     value = doc.get(name, "")
-    if value is None or isinstance(value, str):
-        return value  # None is corrected (and logged) by the record
+    if value is None:
+        return value  # corrected (and logged) by the record
+    if isinstance(value, str):
+        return _checked_text(value, name)
     if isinstance(value, int | float) and not isinstance(value, bool):
         return str(value)
-    raise UnreadableDocument(f"{name}: {value!r} is not text")
+    raise UnreadableDocument(f"{name}: {_shown(value)} is not text")
 
 
 def _counter(doc: dict[str, Any], name: str) -> Any:
     value = doc.get(name, 0)
-    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
-        return value  # negative, null, fractional or NaN: clamped (and logged) by the record
     if isinstance(value, str):
         try:
-            return _number_text(value.strip(), name)
+            value = _number_text(value.strip(), name)
         except UnreadableDocument:
-            pass
-    raise UnreadableDocument(f"{name}: {value!r} is not a number")
+            raise UnreadableDocument(f"{name}: {_shown(value)} is not a number") from None
+    if value is None or (isinstance(value, int | float) and not isinstance(value, bool)):
+        # Negative, null, fractional or NaN: clamped (and logged) by the record. Too large
+        # for any store (past 2^63 - 1): reported, never silently changed.
+        if value is not None and value == value and value > MAX_COUNTER:
+            raise UnreadableDocument(
+                f"{name}: {_shown(value)} is larger than the largest counter (2^63 - 1)"
+            )
+        return value
+    raise UnreadableDocument(f"{name}: {_shown(value)} is not a number")
 
 
 def _flag(doc: dict[str, Any], name: str) -> bool:
@@ -271,8 +303,13 @@ def _read(
                 on_problem(Problem(file_name, number, "not UTF-8 text"))
             except json.JSONDecodeError as exc:
                 on_problem(Problem(file_name, number, f"not JSON ({exc.msg})"))
+            except RecursionError:
+                on_problem(Problem(file_name, number, "nested too deeply"))
             except UnreadableDocument as exc:
                 on_problem(Problem(file_name, number, str(exc)))
+            except ValueError as exc:  # e.g. a JSON number of more than 4,300 digits
+                reason = str(exc).split(":", 1)[0].strip() or type(exc).__name__
+                on_problem(Problem(file_name, number, f"cannot be read ({reason})"))
             else:
                 yield record
 

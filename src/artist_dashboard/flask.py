@@ -21,6 +21,7 @@ from ._http.service import (
     DASHBOARD_PATH,
     OPENAPI_PATH,
     PROFILE_OVERVIEW_PATH,
+    READY_PATH,
     DashboardHttp,
     HttpResponse,
     dashboard_http,
@@ -46,7 +47,7 @@ def _flask_path(path: str) -> str:
 
 
 def create_blueprint(http: DashboardHttp, name: str = "artist_dashboard") -> Blueprint:
-    """The dashboard, profile-overview and OpenAPI routes as a blueprint."""
+    """The dashboard, profile-overview, readiness and OpenAPI routes as a blueprint."""
     blueprint = Blueprint(name, __name__)
 
     @blueprint.route(DASHBOARD_PATH, methods=_ALL_METHODS, provide_automatic_options=False)
@@ -55,7 +56,7 @@ def create_blueprint(http: DashboardHttp, name: str = "artist_dashboard") -> Blu
             return _response(http.method_not_allowed(_READ))
         query = request.query_string.decode("latin-1")
         return _response(
-            http.dashboard(authorization=request.headers.get("Authorization"), query=query)
+            http.dashboard(authorization=request.headers.getlist("Authorization"), query=query)
         )
 
     @blueprint.route(
@@ -65,6 +66,12 @@ def create_blueprint(http: DashboardHttp, name: str = "artist_dashboard") -> Blu
         if request.method not in _READ:
             return _response(http.method_not_allowed(_READ))
         return _response(http.profile_overview(user_id))
+
+    @blueprint.route(READY_PATH, methods=_ALL_METHODS, provide_automatic_options=False)
+    def ready() -> Response:
+        if request.method not in _READ:
+            return _response(http.method_not_allowed(_READ))
+        return _response(http.readiness())
 
     @blueprint.route(OPENAPI_PATH, methods=_ALL_METHODS, provide_automatic_options=False)
     def openapi() -> Response:

@@ -18,6 +18,8 @@ import pytest
 
 pytest.importorskip("uvicorn", reason="the asgi extra is not installed")
 
+import contextlib
+
 from artist_dashboard.dataset import write_dataset
 from artist_dashboard.demo import DEMO_USER_ID, demo_records
 
@@ -152,3 +154,131 @@ def test_serve_without_a_usable_secret_stops_with_one_line(secret: str | None, r
     (line,) = result.stderr.strip().splitlines()
     assert reason in line
     assert "Traceback" not in result.stderr
+
+
+# --- what idle, slow and malformed clients cannot do ---------------------------------------
+
+
+def _raw_request(port: int, data: bytes, timeout: float = 5.0) -> bytes:
+    """Send raw bytes, read until the server closes or `timeout` passes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as conn:
+        conn.sendall(data)
+        chunks = []
+        try:
+            while chunk := conn.recv(65536):
+                chunks.append(chunk)
+        except (TimeoutError, ConnectionResetError):
+            pass
+    return b"".join(chunks)
+
+
+def _open_files(process: subprocess.Popen[str]) -> int:
+    return len(os.listdir(f"/proc/{process.pid}/fd"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").exists(), reason="needs /proc to count descriptors")
+def test_idle_and_slow_connections_cannot_take_the_service_down(serve: object) -> None:
+    """A bounded slowloris: 300 connections that send half a request head and stop, against a
+    service allowed 40. Real requests still succeed at once (idle connections are evicted
+    first), the process's descriptors stay bounded, and the slow ones get 408 after the head
+    timeout."""
+    base, process = serve("--demo", "--max-connections", "40", "--head-timeout", "2")  # type: ignore[operator]
+    port = int(base.rsplit(":", 1)[1])
+    token = cli(
+        "token", "--user", DEMO_USER_ID, env=environment(ARTIST_DASHBOARD_JWT_SECRET=SECRET)
+    ).stdout.strip()
+    baseline = _open_files(process)
+    slow = []
+    for _ in range(300):
+        conn = socket.create_connection(("127.0.0.1", port), timeout=5)
+        conn.sendall(b"GET /api/v1/users/me/dashboard HTTP/1.1\r\nHost: x\r\n")
+        slow.append(conn)
+    try:
+        started = time.monotonic()
+        for _ in range(5):
+            status, _, _ = get(f"{base}/api/v1/users/me/dashboard", token)
+            assert status == 200
+        assert time.monotonic() - started < 5
+        assert _open_files(process) <= baseline + 40 + 5
+        time.sleep(2.5)
+        # The newest slow connections were never evicted: their head timed out.
+        for conn in slow[-10:]:
+            conn.settimeout(2)
+            answered = conn.recv(4096)
+            assert answered.startswith(b"HTTP/1.1 408"), answered
+            assert b"application/problem+json" in answered
+        # The oldest were evicted to make room: closed without an answer.
+        slow[0].settimeout(2)
+        with contextlib.suppress(ConnectionResetError):
+            assert slow[0].recv(4096) == b""
+    finally:
+        for conn in slow:
+            conn.close()
+    assert process.poll() is None
+
+
+def test_requests_the_server_cannot_parse_get_a_problem_document(serve: object) -> None:
+    """A malformed request line, 5,000 headers and a 200 KB header block are answered with
+    application/problem+json (400 from the server's parser, 431 from the service's limits)."""
+    base, _ = serve("--demo")  # type: ignore[operator]
+    port = int(base.rsplit(":", 1)[1])
+    too_many = b"".join(b"X-H%d: v\r\n" % n for n in range(5000))
+    huge = b"X-Huge: " + b"v" * 200_000 + b"\r\n"
+    for request, statuses in (
+        (b"GET /\x01bad HTTP/1.1\r\nHost: x\r\n\r\n", {400}),
+        (b"NOT HTTP AT ALL\r\n\r\n", {400}),
+        (b"GET / HTTP/1.1\r\nHost: x\r\n" + too_many + b"\r\n", {400, 431}),
+        (b"GET / HTTP/1.1\r\nHost: x\r\n" + huge + b"\r\n", {400, 431}),
+    ):
+        answer = _raw_request(port, request)
+        head, _, body = answer.partition(b"\r\n\r\n")
+        status = int(head.split(b" ", 2)[1])
+        assert status in statuses, answer[:200]
+        assert b"content-type: application/problem+json" in head.lower()
+        assert json.loads(body)["status"] == status
+
+
+def test_a_newline_in_the_path_cannot_forge_a_log_line(serve: object) -> None:
+    """The access log escapes what the request put in its path (CWE-117)."""
+    base, process = serve("--demo")  # type: ignore[operator]
+    forged = "/x%0A200%20GET%20/api/v1/admin%0D"
+    assert get(f"{base}{forged}")[0] == 404
+    process.terminate()
+    process.wait(timeout=10)
+    assert process.stderr is not None
+    log = process.stderr.read()
+    lines = [line for line in log.splitlines() if "GET /x" in line]
+    assert len(lines) == 1, log
+    assert "\\n200 GET /api/v1/admin\\r" in lines[0]
+    assert not any(line.startswith("200 GET /api/v1/admin") for line in log.splitlines())
+
+
+def test_a_replaced_or_deleted_sqlite_file_is_noticed(serve: object, tmp_path: Path) -> None:
+    """The service reads a replaced file's new content (not the old file through pooled
+    connections); a deleted file is 503 and not ready, and is never created anew."""
+    users, posts, follows = demo_records()
+    first, second = tmp_path / "first.db", tmp_path / "second.db"
+    env = environment()
+    for db, chosen in ((first, follows), (second, follows[:7])):
+        folder = write_dataset(tmp_path / db.stem, users, posts, chosen)
+        assert cli("load", "--data", str(folder), "--db", str(db), env=env).returncode == 0
+    live = tmp_path / "live.db"
+    live.write_bytes(first.read_bytes())
+    base, _ = serve("--db", str(live))  # type: ignore[operator]
+    token = cli(
+        "token", "--user", DEMO_USER_ID, env=environment(ARTIST_DASHBOARD_JWT_SECRET=SECRET)
+    ).stdout.strip()
+    url = f"{base}/api/v1/users/me/dashboard"
+    assert json.loads(get(url, token)[2])["stats"]["followersCount"] == 120
+    assert get(f"{base}/readyz")[0] == 200
+    replacement = tmp_path / "incoming.db"
+    replacement.write_bytes(second.read_bytes())
+    replacement.replace(live)  # an atomic swap, as a deploy would do it
+    followers = json.loads(get(url, token)[2])["stats"]["followersCount"]
+    assert followers == sum(f.followee_id == DEMO_USER_ID for f in follows[:7])
+    live.unlink()
+    status, headers, _ = get(url, token)
+    assert status == 503
+    assert "retry-after" in headers
+    assert get(f"{base}/readyz")[0] == 503
+    assert not live.exists()

@@ -29,16 +29,20 @@ class Answer:
         return json.loads(self.body)
 
 
+#: Request headers: a mapping, or pairs when a name repeats.
+Headers = dict[str, str] | list[tuple[str, str]]
+
+
 class Client:
     """Sends a request through one framework layer's test client."""
 
-    def __init__(self, send: Callable[[str, str, dict[str, str]], Answer]) -> None:
+    def __init__(self, send: Callable[[str, str, Headers], Answer]) -> None:
         self._send = send
 
-    def get(self, path: str, headers: dict[str, str] | None = None) -> Answer:
+    def get(self, path: str, headers: Headers | None = None) -> Answer:
         return self._send("GET", path, headers or {})
 
-    def request(self, method: str, path: str, headers: dict[str, str] | None = None) -> Answer:
+    def request(self, method: str, path: str, headers: Headers | None = None) -> Answer:
         return self._send(method, path, headers or {})
 
     def token(self, token: str, path: str = "/api/v1/users/me/dashboard") -> Answer:
@@ -60,7 +64,7 @@ def _asgi(
         create_app(repos, authenticator, clock, **kw), raise_server_exceptions=False
     ) as test:
 
-        def send(method: str, path: str, headers: dict[str, str]) -> Answer:
+        def send(method: str, path: str, headers: Headers) -> Answer:
             reply = test.request(method, path, headers=headers)
             return Answer(
                 reply.status_code, {k.lower(): v for k, v in reply.headers.items()}, reply.content
@@ -77,7 +81,7 @@ def _flask(
 
     test = create_app(repos, authenticator, clock, **kw).test_client()
 
-    def send(method: str, path: str, headers: dict[str, str]) -> Answer:
+    def send(method: str, path: str, headers: Headers) -> Answer:
         reply = test.open(path, method=method, headers=headers)
         return Answer(
             reply.status_code, {k.lower(): v for k, v in reply.headers.items()}, reply.data

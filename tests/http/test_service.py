@@ -420,3 +420,112 @@ def test_a_remembered_token_is_refused_once_it_expires() -> None:
     time.sleep(2.1)
     with pytest.raises(InvalidToken):
         strict.authenticate(short)
+
+
+# --- hardening: ambiguous credentials, unreadable claims, unstorable ids, safe logs --------
+
+
+class _Refusing:
+    """A store that fails the test if it is asked anything."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the store was asked {name}")
+
+
+def test_two_authorization_headers_are_refused(make_client: MakeClient) -> None:
+    """Two Authorization headers are ambiguous: 400 invalid_request, whichever comes first."""
+    client = make_client(demo_store().repos, clock=FixedClock(DEMO_NOW))
+    good, other = f"Bearer {token()}", f"Bearer {token('someone-else')}"
+    for pair in ([good, other], [other, good], [good, good]):
+        answer = client.get(DASHBOARD, [("Authorization", value) for value in pair])
+        assert answer.status == 400
+        assert answer.headers["www-authenticate"] == 'Bearer error="invalid_request"'
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert b"stats" not in answer.body
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"exp": 10**400},
+        {"exp": "soon"},
+        {"sub": "\ud800"},
+        {"sub": "a\x00b"},
+        {"sub": "x" * 600},
+        {"sub": 12},
+    ],
+    ids=["huge exp", "text exp", "lone surrogate sub", "NUL in sub", "600-byte sub", "number sub"],
+)
+def test_validly_signed_tokens_with_unreadable_claims_are_401(
+    make_client: MakeClient, claims: dict[str, Any]
+) -> None:
+    """A token signed with the right key but carrying claims no user can have: 401, never a
+    500 or a 503, and storage is never asked."""
+    payload = {"sub": DEMO_USER_ID, "exp": int(time.time()) + 600, **claims}
+    signed = jwt.encode(payload, SECRET, "HS256")
+    client = make_client(Repos.of(_Refusing()))
+    answer = client.token(signed)
+    assert answer.status == 401
+    assert answer.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+
+
+@pytest.mark.parametrize("user_id", ["a%00b", "%00", "x" * 600])
+def test_a_profile_id_no_store_can_hold_is_404_before_storage(
+    make_client: MakeClient, user_id: str
+) -> None:
+    """A NUL in the id, or an over-long id: 404, not a false outage, and no query."""
+    client = make_client(Repos.of(_Refusing()))
+    answer = client.get(f"/api/v1/users/{user_id}/profile-overview")
+    assert answer.status == 404
+    assert answer.headers["content-type"] == "application/problem+json"
+
+
+class _FailingWithSecrets:
+    """A store whose failure's message quotes a statement and its parameters."""
+
+    def get_user(self, user_id: str) -> User | None:
+        raise RuntimeError(
+            f"SELECT * FROM users WHERE id = %(id)s\n[parameters: {{'id': {user_id!r}}}]"
+        )
+
+
+def test_a_storage_failure_log_line_carries_no_sql_and_no_parameters(
+    make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """503 for the client; one log line naming the failure's kind, without its message."""
+    client = make_client(Repos.of(_FailingWithSecrets()))
+    with caplog.at_level(logging.WARNING, logger="artist_dashboard"):
+        answer = client.get("/api/v1/users/secret-id-42/profile-overview")
+    assert answer.status == 503
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    assert "RuntimeError" in logged
+    assert "secret-id-42" not in logged
+    assert "SELECT" not in logged
+
+
+def test_the_access_log_escapes_control_characters(
+    make_client: MakeClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A %0A or %0D in the path is written as an escape: one request, one log line."""
+    client = make_client(demo_store().repos)
+    with caplog.at_level(logging.INFO, logger="artist_dashboard.access"):
+        client.get("/nothing%0A200%20GET%20/forged%0D")
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "artist_dashboard.access"]
+    assert "\n" not in line
+    assert "\r" not in line
+    assert "\\n200 GET /forged\\r" in line
+
+
+def test_readiness_says_whether_storage_answers(make_client: MakeClient) -> None:
+    """/readyz is 200 while the store's check passes, and a 503 problem when it fails."""
+
+    def failing() -> None:
+        raise OSError("the database is gone")
+
+    store = demo_store()
+    assert make_client(store.repos).get("/readyz").status == 200
+    down = Repos(users=store, posts=store, follows=store, check=failing)
+    answer = make_client(down).get("/readyz")
+    assert answer.status == 503
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "retry-after" in answer.headers

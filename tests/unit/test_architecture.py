@@ -40,6 +40,7 @@ HOUSE: dict[str, list[list[str]]] = {
         ["_http", "_http.contract"],
         ["_http.auth", "_http.openapi"],
         ["_http.service"],
+        ["_http.serving"],
         ["auth", "asgi", "flask"],
     ],
     "kit": [["testing"]],

@@ -178,3 +178,24 @@ def test_options_out_of_range_are_refused() -> None:
         DashboardOptions(top_content_limit=-1)
     with pytest.raises(InvalidOptions):
         CalendarWindows(time_zone="Mars/Olympus")
+
+
+@given(st.text(max_size=40) | st.sampled_from(["", "\x00", "a\x00", "\ud800", "x" * 513]))
+def test_a_storable_id_is_short_text_without_nul_or_lone_surrogates(value: str) -> None:
+    """`is_storable_id` holds exactly for non-empty UTF-8-encodable text without NUL of at
+    most MAX_ID_BYTES bytes."""
+    try:
+        size = len(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        size = None
+    expected = bool(value) and "\x00" not in value and size is not None
+    expected = expected and size is not None and size <= rules.MAX_ID_BYTES
+    assert rules.is_storable_id(value) is expected
+
+
+def test_ids_at_the_byte_limit() -> None:
+    """The limit counts UTF-8 bytes: 512 ASCII letters pass, 257 two-byte letters do not."""
+    assert rules.is_storable_id("a" * rules.MAX_ID_BYTES)
+    assert not rules.is_storable_id("a" * (rules.MAX_ID_BYTES + 1))
+    assert not rules.is_storable_id("é" * 257)
+    assert not rules.is_storable_id(None)

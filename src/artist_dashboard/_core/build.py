@@ -96,13 +96,15 @@ class Repos:
     """The three ports a build reads, and how to open one consistent snapshot of them.
 
     A store that can read in one transaction passes `open_snapshot`; `build_dashboard` then
-    makes every read of one dashboard inside it.
+    makes every read of one dashboard inside it. A store that can tell whether it is able to
+    answer at all passes `check`, which raises when it is not (a service's readiness probe).
     """
 
     users: UserRepo
     posts: PostRepo
     follows: FollowRepo
     open_snapshot: Callable[[], AbstractContextManager[Repos]] | None = None
+    check: Callable[[], None] | None = None
 
     @classmethod
     def of(cls, store: Any) -> Repos:
@@ -133,6 +135,8 @@ def build_dashboard(
     """
     options = options or DashboardOptions()
     now = rules.as_utc(clock.now())
+    if not rules.is_storable_id(user_id):
+        raise UserNotFound(user_id)  # no store holds such an id: storage is not asked
     try:
         with repos.snapshot() as snapshot:
             return _build(user_id, snapshot, now, options)
@@ -147,6 +151,8 @@ def build_profile_overview(user_id: str, repos: Repos) -> ProfileOverview:
 
     Raises `UserNotFound` and `StorageError` as `build_dashboard` does.
     """
+    if not rules.is_storable_id(user_id):
+        raise UserNotFound(user_id)
     try:
         with repos.snapshot() as snapshot:
             user = snapshot.users.get_user(user_id)

@@ -11,10 +11,12 @@ from datetime import datetime, timedelta
 from typing import TypeVar
 
 from .records import Post
-from .values import as_utc, clamp_counter
+from .values import MAX_COUNTER, MAX_ID_BYTES, as_utc, clamp_counter, is_storable_id
 
 __all__ = [
     "ACTIVITY_WINDOW",
+    "MAX_COUNTER",
+    "MAX_ID_BYTES",
     "NEW_FOLLOWERS_MONTH",
     "NEW_FOLLOWERS_WEEK",
     "POST_COUNTERS",
@@ -30,6 +32,7 @@ __all__ = [
     "engagement_score",
     "in_window",
     "is_collaboration",
+    "is_storable_id",
     "order_activity",
     "rank_top_content",
     "ranking_key",

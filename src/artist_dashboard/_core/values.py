@@ -13,6 +13,28 @@ from datetime import UTC, datetime
 log = logging.getLogger("artist_dashboard")
 
 
+#: The longest id the library accepts, in UTF-8 bytes: far above a MongoDB ObjectId (24) or a
+#: UUID (36), and well below what a database index entry can hold (about 2.7 KB on PostgreSQL).
+MAX_ID_BYTES = 512
+#: The largest counter a post may carry: what a BIGINT column holds.
+MAX_COUNTER = 2**63 - 1
+
+
+def is_storable_id(value: object) -> bool:
+    """True for an id every store can hold and look up: a non-empty string of at most
+    `MAX_ID_BYTES` UTF-8 bytes, without NUL characters or lone surrogates.
+
+    An id that fails this names nothing, anywhere: a lookup answers "no such user" without
+    asking storage, and a dataset line carrying one is reported.
+    """
+    if not isinstance(value, str) or not value or "\x00" in value:
+        return False
+    try:
+        return len(value.encode("utf-8")) <= MAX_ID_BYTES
+    except UnicodeEncodeError:
+        return False
+
+
 def as_utc(value: datetime) -> datetime:
     """An aware UTC datetime; a naive one is taken to be UTC already."""
     if value.tzinfo is None:

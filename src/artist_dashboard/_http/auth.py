@@ -28,6 +28,7 @@ import jwt
 from attrs import field, frozen
 
 from .._core.errors import DashboardError
+from .._core.values import is_storable_id
 
 __all__ = [
     "AuthConfigError",
@@ -161,10 +162,19 @@ class JwtAuthenticator:
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(type(exc).__name__) from None
+        except (ValueError, TypeError, OverflowError) as exc:
+            # PyJWT lets some malformed claims through as other errors (an ``exp`` of 10**400
+            # overflows a float): a token it cannot read is an invalid token, never a 500.
+            raise InvalidToken(type(exc).__name__) from None
         subject = claims.get("sub")
-        if not isinstance(subject, str) or not subject:
+        if not is_storable_id(subject):
             raise InvalidToken("sub is not a user id")
-        self._verified.put(token, subject, float(claims["exp"]) + self.leeway)
+        assert isinstance(subject, str)
+        try:
+            valid_until = float(claims["exp"]) + self.leeway
+        except (ValueError, TypeError, OverflowError):
+            raise InvalidToken("exp is not a time") from None
+        self._verified.put(token, subject, valid_until)
         return subject
 
 

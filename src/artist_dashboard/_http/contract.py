@@ -5,6 +5,8 @@ from __future__ import annotations
 DASHBOARD_PATH = "/api/v1/users/me/dashboard"
 PROFILE_OVERVIEW_PATH = "/api/v1/users/{id}/profile-overview"
 OPENAPI_PATH = "/openapi.json"
+#: Readiness for a load balancer or an orchestrator: 200 when storage answers, else 503.
+READY_PATH = "/readyz"
 PROBLEM_JSON = "application/problem+json"
 JSON = "application/json"
 #: An Authorization header longer than this is refused before any parsing.

@@ -7,7 +7,7 @@ from typing import Any
 
 from .._core.response import ArtistDashboard, ProfileOverview
 from .._core.wire import json_schema
-from .contract import DASHBOARD_PATH, JSON, PROBLEM_JSON, PROFILE_OVERVIEW_PATH
+from .contract import DASHBOARD_PATH, JSON, PROBLEM_JSON, PROFILE_OVERVIEW_PATH, READY_PATH
 
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -87,6 +87,30 @@ def openapi_document() -> dict[str, Any]:
                             "No valid bearer token, or its subject is no longer a user.",
                             **{"WWW-Authenticate": "Bearer challenge (RFC 6750)"},
                         ),
+                        "500": _problem("An unexpected error."),
+                        "503": unavailable,
+                    },
+                }
+            },
+            READY_PATH: {
+                "get": {
+                    "operationId": "getReadiness",
+                    "summary": "Whether the service's storage answers now",
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "Ready",
+                            "content": {
+                                JSON: {
+                                    "schema": {
+                                        "type": "object",
+                                        "properties": {"status": {"const": "ready"}},
+                                        "required": ["status"],
+                                        "additionalProperties": False,
+                                    }
+                                }
+                            },
+                        },
                         "500": _problem("An unexpected error."),
                         "503": unavailable,
                     },

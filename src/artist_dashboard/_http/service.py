@@ -28,7 +28,7 @@ from attrs import frozen
 
 from .._core.build import DashboardOptions, Repos, build_dashboard, build_profile_overview
 from .._core.clock import SystemClock
-from .._core.errors import StorageError, UserNotFound
+from .._core.errors import StorageError, UserNotFound, storage_reason
 from .._core.ports import Clock
 from .._core.wire import to_json
 from .auth import Authenticator, InvalidToken
@@ -41,6 +41,7 @@ from .contract import (
     OPENAPI_PATH,
     PROBLEM_JSON,
     PROFILE_OVERVIEW_PATH,
+    READY_PATH,
 )
 from .openapi import openapi_document
 
@@ -49,6 +50,7 @@ __all__ = [
     "DASHBOARD_PATH",
     "OPENAPI_PATH",
     "PROFILE_OVERVIEW_PATH",
+    "READY_PATH",
     "DashboardHttp",
     "HttpResponse",
     "dashboard_http",
@@ -80,6 +82,14 @@ class _Unauthorized(Exception):
         self.token_given = token_given
 
 
+class _AmbiguousCredentials(Exception):
+    """More than one Authorization header: which one is meant cannot be known."""
+
+
+#: The Authorization header(s) of a request: a framework layer passes every one it received.
+Authorization = str | Sequence[str] | None
+
+
 def problem(status: int, detail: str, headers: Sequence[tuple[str, str]] = ()) -> HttpResponse:
     """An RFC 9457 problem response."""
     body = {
@@ -99,8 +109,17 @@ def _ok(body: bytes, headers: Sequence[tuple[str, str]]) -> HttpResponse:
     return HttpResponse(200, (("content-type", JSON), *headers), body)
 
 
-def _bearer_token(authorization: str | None) -> str:
-    """The token of ``Authorization: Bearer <token>``; raises `_Unauthorized` otherwise."""
+def _bearer_token(given: Authorization) -> str:
+    """The token of ``Authorization: Bearer <token>``; raises `_Unauthorized` otherwise, and
+    `_AmbiguousCredentials` when the header was sent more than once."""
+    if given is not None and not isinstance(given, str):
+        if len(given) > 1:
+            raise _AmbiguousCredentials()
+        given = given[0] if given else None
+    authorization = given
+    if authorization is not None and "," in authorization:
+        # WSGI servers join a repeated header with commas; a bearer token has none (RFC 6750).
+        raise _AmbiguousCredentials()
     if authorization is None or not authorization.strip():
         raise _Unauthorized("an access token is required", token_given=False)
     if len(authorization.encode("utf-8", "replace")) > MAX_AUTHORIZATION_BYTES:
@@ -206,7 +225,7 @@ class DashboardHttp:
 
     # --- the dashboard ---------------------------------------------------------------------
 
-    def dashboard(self, *, authorization: str | None, query: str) -> HttpResponse:
+    def dashboard(self, *, authorization: Authorization, query: str) -> HttpResponse:
         """``GET /api/v1/users/me/dashboard``: the authenticated user's own dashboard."""
         step = self._dashboard_step(authorization, query)
         if isinstance(step, HttpResponse):
@@ -216,7 +235,7 @@ class DashboardHttp:
         except Exception as exc:
             return self._failure(exc, private=True)
 
-    async def dashboard_async(self, *, authorization: str | None, query: str) -> HttpResponse:
+    async def dashboard_async(self, *, authorization: Authorization, query: str) -> HttpResponse:
         """`dashboard` for an event loop (the build still runs on the worker pool)."""
         step = self._dashboard_step(authorization, query)
         if isinstance(step, HttpResponse):
@@ -227,7 +246,7 @@ class DashboardHttp:
             return self._failure(exc, private=True)
 
     def _dashboard_step(
-        self, authorization: str | None, query: str
+        self, authorization: Authorization, query: str
     ) -> HttpResponse | Callable[[], bytes]:
         """Authenticate and check the request: the answer already, or the work to do."""
         try:
@@ -266,6 +285,33 @@ class DashboardHttp:
     def _render_overview(self, user_id: str) -> bytes:
         return to_json(build_profile_overview(user_id, self.repos)).encode()
 
+    # --- readiness ------------------------------------------------------------------------
+
+    def readiness(self) -> HttpResponse:
+        """``GET /readyz``: 200 when storage answers now, 503 (with the reason kept to the log)
+        when it does not."""
+        try:
+            self._run(self._check)
+        except Exception as exc:
+            return self._failure(exc, private=False)
+        return HttpResponse(200, (("content-type", JSON), *_PUBLIC), b'{"status": "ready"}')
+
+    async def readiness_async(self) -> HttpResponse:
+        try:
+            await self._run_async(self._check)
+        except Exception as exc:
+            return self._failure(exc, private=False)
+        return HttpResponse(200, (("content-type", JSON), *_PUBLIC), b'{"status": "ready"}')
+
+    def _check(self) -> None:
+        check = self.repos.check
+        if check is None:
+            return
+        try:
+            check()
+        except Exception as exc:
+            raise StorageError("the store is not ready") from exc
+
     # --- failures, in one place ------------------------------------------------------------
 
     def _failure(self, error: Exception, *, private: bool) -> HttpResponse:
@@ -275,6 +321,9 @@ class DashboardHttp:
         longer a user (401); on the public overview, an unknown id (404).
         """
         headers = _PRIVATE if private else ()
+        if isinstance(error, _AmbiguousCredentials):
+            challenge = ("www-authenticate", 'Bearer error="invalid_request"')
+            return problem(400, "send one Authorization header", (challenge, *headers))
         if isinstance(error, _Unauthorized):
             return self._unauthorized(error.token_given, headers)
         if isinstance(error, InvalidToken):
@@ -284,7 +333,8 @@ class DashboardHttp:
                 return self._unauthorized(True, headers)
             return problem(404, "no such user", headers)
         if isinstance(error, StorageError):
-            log.warning("storage failed: %s (%s)", error, error.__cause__ or "timeout")
+            cause = storage_reason(error.__cause__) if error.__cause__ else "timeout"
+            log.warning("storage failed: %s (%s)", printable(str(error)), cause)
             return problem(
                 503,
                 "the dashboard's storage is unavailable; try again shortly",
@@ -337,6 +387,19 @@ def dashboard_http(
     return DashboardHttp(repos, authenticator, clock, **settings)
 
 
+def printable(text: str, limit: int = 512) -> str:
+    """`text` safe for a one-line log: control, separator and unpaired surrogate characters
+    written as escapes (so a ``%0A`` in a path cannot forge a line), cut at `limit`."""
+    escaped = [
+        c
+        if c.isprintable() or c == " "
+        else c.encode("unicode_escape", "backslashreplace").decode()
+        for c in text[:limit]
+    ]
+    return "".join(escaped) + ("…" if len(text) > limit else "")
+
+
 def log_access(method: str, path: str, status: int, milliseconds: float) -> None:
-    """One access line: never the query string, never a header (no token reaches a log)."""
-    access_log.info("%s %s %d %.1fms", method, path, status, milliseconds)
+    """One access line: never the query string, never a header (no token reaches a log);
+    what the request chose (method, path) is escaped."""
+    access_log.info("%s %s %d %.1fms", printable(method, 16), printable(path), status, milliseconds)

@@ -60,6 +60,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= 86_400:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds (0 to 86400)")
+    return value
+
+
 def _print_problem(problem: object) -> None:
     print(f"{PROG}: {problem}", file=sys.stderr)
 
@@ -89,7 +99,8 @@ def _open_repos(args: argparse.Namespace) -> Repos:
         return load_dataset(args.data, strict=args.strict, on_problem=_print_problem).repos
     from ..sql import SqlStore
 
-    return SqlStore(open_database(args.db, create=False)).repos
+    # Read-only: a build or a service never writes, and never creates a database file.
+    return SqlStore(open_database(args.db, create=False, read_only=True)).repos
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
@@ -145,8 +156,9 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         repos, clock = demo_store().repos, FixedClock(DEMO_NOW)
     else:
         repos = _open_repos(args)
-    import uvicorn
-
+        if repos.check is not None:
+            repos.check()  # not ready: one line now, rather than a 503 on every request
+    from .._http.serving import Limits, default_max_connections, serve
     from ..asgi import create_app
 
     app = create_app(
@@ -166,9 +178,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             f"curl -H 'Authorization: Bearer {token}' {base}/api/v1/users/me/dashboard",
             file=sys.stderr,
         )
-    # uvicorn's access log would print query strings (where a careless client may put a
-    # token); ours logs method, path and status only.
-    uvicorn.run(app, host=args.host, port=args.port, access_log=False, server_header=False)
+    limits = Limits(
+        max_connections=args.max_connections or default_max_connections(),
+        head_timeout=args.head_timeout,
+        keep_alive=args.keep_alive,
+    )
+    serve(app, host=args.host, port=args.port, limits=limits)
     return 0
 
 
@@ -238,6 +253,27 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument("--strict", action="store_true", help="with --data: refuse bad lines")
     serve.add_argument(
         "--workers", type=_positive, default=4, metavar="N", help="build threads (4)"
+    )
+    serve.add_argument(
+        "--max-connections",
+        type=_positive,
+        default=None,
+        metavar="N",
+        help="open connections at most; idle ones are closed first (default: by file limit)",
+    )
+    serve.add_argument(
+        "--head-timeout",
+        type=_seconds,
+        default=10.0,
+        metavar="S",
+        help="seconds a client has to send a request's line and headers (10)",
+    )
+    serve.add_argument(
+        "--keep-alive",
+        type=_seconds,
+        default=5.0,
+        metavar="S",
+        help="seconds an idle connection is kept open between requests (5)",
     )
     serve.add_argument(
         "--cache-seconds",

@@ -29,11 +29,13 @@ def _url(target: str | None) -> URL:
         raise DashboardError(f"{target!r} is not a database URL") from None
 
 
-def open_database(target: str | None, *, create: bool) -> Engine:
+def open_database(target: str | None, *, create: bool, read_only: bool = False) -> Engine:
     """An `Engine` for `target` that has been connected to once.
 
-    `create` allows a SQLite file that does not exist yet (for `load`). Errors name the
-    database with its password hidden.
+    `create` allows a SQLite file that does not exist yet (for `load`); `read_only` opens a
+    SQLite file so that nothing can write it or create it anew (for `build` and `serve`).
+    Errors name the database with its password hidden; the engine never puts statement
+    parameters into an error's text.
     """
     try:
         from sqlalchemy import create_engine
@@ -48,8 +50,10 @@ def open_database(target: str | None, *, create: bool) -> Engine:
     file = url.database if url.get_backend_name() == "sqlite" else None
     if file and file != ":memory:" and not create and not Path(file).is_file():
         raise DashboardError(f"cannot open database {shown}: no such file")
+    if file and file != ":memory:" and read_only:
+        url = url.set(database=f"file:{Path(file).resolve()}", query={"mode": "ro", "uri": "true"})
     try:
-        engine = create_engine(url)
+        engine = create_engine(url, hide_parameters=True)
         with engine.connect() as conn:
             # SQLite opens any file lazily; reading its catalogue proves it is a database.
             probe = "SELECT count(*) FROM sqlite_master" if file else "SELECT 1"

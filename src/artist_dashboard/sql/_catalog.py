@@ -6,7 +6,10 @@ exist, and how to open a real transaction on SQLite.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, Table, text
+from sqlalchemy import Connection, Index, Table, inspect, text
+from sqlalchemy.schema import CreateIndex
+
+from ._schema import DashboardTables
 
 #: Every trigger (and PostgreSQL trigger function) of the library's starts with this name.
 TRIGGER_PREFIX = "artist_dashboard"
@@ -91,3 +94,22 @@ def index_names(conn: Connection, table: Table) -> set[str]:
             {"t": table.name},
         )
     return {str(name) for (name,) in rows}
+
+
+def missing_indexes(conn: Connection, target: DashboardTables) -> list[Index]:
+    """The declared indexes of the tables that exist, which the database lacks."""
+    inspector = inspect(conn)
+    missing: list[Index] = []
+    for table in (target.users, target.posts, target.post_collaborators, target.follows):
+        if not inspector.has_table(table.name, schema=table.schema):
+            continue
+        present = index_names(conn, table)
+        missing += [
+            i for i in sorted(table.indexes, key=lambda i: str(i.name)) if i.name not in present
+        ]
+    return missing
+
+
+def index_ddl(conn: Connection, index: Index) -> str:
+    """The CREATE INDEX statement for `index` on this database."""
+    return str(CreateIndex(index).compile(dialect=conn.dialect))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
 from itertools import islice
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -13,7 +12,6 @@ from sqlalchemy import (
     Column,
     Connection,
     Engine,
-    Index,
     Table,
     delete,
     literal,
@@ -33,7 +31,7 @@ from ..dataset import (
     iter_posts,
     iter_users,
 )
-from ._catalog import index_names
+from ._catalog import begin_sqlite, index_names, missing_indexes
 from ._schema import DashboardTables, tables
 
 _T = TypeVar("_T")
@@ -126,12 +124,12 @@ def load_dataset_into(
     strict: bool = False,
     on_problem: OnProblem | None = None,
 ) -> LoadReport:
-    """Create the tables that are missing and upsert the dataset, one transaction per batch.
+    """Create the tables that are missing and upsert the dataset, all in one transaction.
 
     Loading the same dataset twice changes nothing; a record whose id exists is replaced (a
     post's collaborators with it). Bad lines go to `on_problem` and are skipped; with
     ``strict=True`` the whole dataset is read and checked first, and nothing is written if any
-    line is bad.
+    line is bad. A load that fails or is killed leaves the tables as they were.
     """
     problems: list[Problem] = []
 
@@ -162,42 +160,45 @@ def load_records_into(
     *,
     batch_size: int = 5000,
 ) -> tuple[int, int, int]:
-    """Create missing tables and upsert records; returns how many users, posts, follows."""
+    """Create missing tables and upsert records; returns how many users, posts, follows.
+
+    One transaction: the secondary indexes of empty tables are dropped, the rows written in
+    batches of `batch_size`, and every declared index (re)built before it commits — so a load
+    killed at any point leaves the tables and their indexes as they were, and any load
+    restores an index an earlier failure left missing.
+    """
     dialect = engine.dialect.name
     target.metadata.create_all(engine, checkfirst=True)
-    deferred = _defer_indexes(engine, target)
-    try:
-        written_users = _write(engine, target.users, ["id"], dialect, users, _user_row, batch_size)
-        written_posts = _write_posts(engine, target, dialect, posts, batch_size)
+    with engine.begin() as conn:
+        if dialect == "postgresql":
+            # A naive ``timestamp`` column of an existing schema receives UTC.
+            conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+        else:
+            begin_sqlite(conn, immediate=True)  # else pysqlite runs the DDL outside it
+        _drop_indexes_of_empty_tables(conn, target)
+        written_users = _write(conn, target.users, ["id"], users, _user_row, batch_size)
+        written_posts = _write_posts(conn, target, posts, batch_size)
         keys = ["follower_id", "followee_id"]
-        written_follows = _write(
-            engine, target.follows, keys, dialect, follows, _follow_row, batch_size
-        )
-    finally:
-        with engine.begin() as conn:
-            for index in deferred:
-                index.create(conn)
+        written_follows = _write(conn, target.follows, keys, follows, _follow_row, batch_size)
+        for index in missing_indexes(conn, target):
+            index.create(conn)
     _analyze(engine, target)
     return written_users, written_posts, written_follows
 
 
-def _defer_indexes(engine: Engine, target: DashboardTables) -> list[Index]:
+def _drop_indexes_of_empty_tables(conn: Connection, target: DashboardTables) -> None:
     """Drop the secondary indexes of tables that are empty now, to build them once at the end.
 
     One sorted index build is several times cheaper than keeping an index up to date row by
     row; tables that already hold data keep their indexes.
     """
-    deferred: list[Index] = []
-    with engine.begin() as conn:
-        for table in (target.posts, target.post_collaborators, target.follows):
-            if conn.execute(select(literal(1)).select_from(table).limit(1)).first() is not None:
-                continue
-            present = index_names(conn, table)
-            for index in table.indexes:
-                if index.name in present:
-                    index.drop(conn)
-                    deferred.append(index)
-    return deferred
+    for table in (target.posts, target.post_collaborators, target.follows):
+        if conn.execute(select(literal(1)).select_from(table).limit(1)).first() is not None:
+            continue
+        present = index_names(conn, table)
+        for index in table.indexes:
+            if index.name in present:
+                index.drop(conn)
 
 
 def _analyze(engine: Engine, target: DashboardTables) -> None:
@@ -214,40 +215,28 @@ def _analyze(engine: Engine, target: DashboardTables) -> None:
             conn.exec_driver_sql("ANALYZE")
 
 
-@contextmanager
-def _batch(engine: Engine) -> Iterator[Connection]:
-    """One transaction per batch; on PostgreSQL in UTC, so that a naive ``timestamp`` column
-    of an existing schema receives UTC whatever the server's time zone."""
-    with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
-        yield conn
-
-
 def _write(
-    engine: Engine,
+    conn: Connection,
     table: Table,
     keys: list[str],
-    dialect: str,
     records: Iterable[_T],
     to_row: Callable[[_T], dict[str, Any]],
     batch_size: int,
 ) -> int:
-    write = _Writer(engine, _upsert(table, keys, dialect), table)
+    write = _Writer(conn, _upsert(table, keys, conn.dialect.name), table)
     written = 0
     for batch in _batches(records, batch_size):
-        with _batch(engine) as conn:
-            write(conn, [to_row(r) for r in batch])
+        write(conn, [to_row(r) for r in batch])
         written += len(batch)
     return written
 
 
 def _write_posts(
-    engine: Engine, target: DashboardTables, dialect: str, posts: Iterable[Post], batch_size: int
+    conn: Connection, target: DashboardTables, posts: Iterable[Post], batch_size: int
 ) -> int:
-    write = _Writer(engine, _upsert(target.posts, ["id"], dialect), target.posts)
+    write = _Writer(conn, _upsert(target.posts, ["id"], conn.dialect.name), target.posts)
     collaborators = target.post_collaborators
-    add_pairs = _Writer(engine, collaborators.insert(), collaborators)
+    add_pairs = _Writer(conn, collaborators.insert(), collaborators)
     written = 0
     for batch in _batches(posts, batch_size):
         pairs = [
@@ -255,13 +244,12 @@ def _write_posts(
             for p in batch
             for u in p.collaborator_ids
         ]
-        with _batch(engine) as conn:
-            write(conn, [_post_row(p) for p in batch])
-            conn.execute(
-                delete(collaborators).where(collaborators.c.post_id.in_([p.id for p in batch]))
-            )
-            if pairs:
-                add_pairs(conn, pairs)
+        write(conn, [_post_row(p) for p in batch])
+        conn.execute(
+            delete(collaborators).where(collaborators.c.post_id.in_([p.id for p in batch]))
+        )
+        if pairs:
+            add_pairs(conn, pairs)
         written += len(batch)
     return written
 
@@ -274,12 +262,12 @@ class _Writer:
     booleans…) stay defined by the tables; only SQLAlchemy's per-row bookkeeping is skipped.
     """
 
-    def __init__(self, engine: Engine, statement: ClauseElement, table: Table) -> None:
-        compiled = cast(SQLCompiler, statement.compile(dialect=engine.dialect))
+    def __init__(self, conn: Connection, statement: ClauseElement, table: Table) -> None:
+        compiled = cast(SQLCompiler, statement.compile(dialect=conn.dialect))
         self.sql = str(compiled)
         self.names: list[str] = list(compiled.positiontup or compiled.params)
         by_name = {c.key: c for c in table.c}
-        self.processors = [by_name[n].type.bind_processor(engine.dialect) for n in self.names]
+        self.processors = [by_name[n].type.bind_processor(conn.dialect) for n in self.names]
         self.positional = compiled.positiontup is not None
 
     def __call__(self, conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from attrs import field, frozen
@@ -37,8 +38,8 @@ from sqlalchemy.sql.functions import FunctionElement
 from .._core import rules
 from .._core.build import Repos
 from .._core.records import Follow, Post, PostTotals, User
-from .._core.values import as_utc
-from ._catalog import begin_sqlite, installed
+from .._core.values import as_utc, log
+from ._catalog import begin_sqlite, index_ddl, installed, missing_indexes
 from ._schema import (
     _ID,
     STATS_FIGURES,
@@ -385,9 +386,12 @@ class SqlStore:
     ) -> None:
         self._engine = engine
         self._postgres = engine.dialect.name == "postgresql"
-        if maintained is None:
-            with engine.connect() as conn:
+        self._file = _sqlite_file(engine)
+        self._identity = _identity(self._file)
+        with engine.connect() as conn:
+            if maintained is None:
                 maintained = installed(conn)
+            _warn_missing_indexes(conn, tables)
         metadata = MetaData()
         kept = (stats_table(metadata), follow_days_table(metadata)) if maintained else None
         self.maintained = maintained
@@ -396,11 +400,33 @@ class SqlStore:
 
     @property
     def repos(self) -> Repos:
-        return Repos(users=self, posts=self, follows=self, open_snapshot=self.snapshot)
+        return Repos(
+            users=self, posts=self, follows=self, open_snapshot=self.snapshot, check=self.check
+        )
+
+    def check(self) -> None:
+        """Raise unless the store can answer now: the database is reachable, its tables are
+        there, and (SQLite) its file is where it was."""
+        with self.snapshot() as repos:
+            repos.users.get_user("artist-dashboard-readiness-probe")
+
+    def _watch_file(self) -> None:
+        """A SQLite file deleted or replaced under a running service: pooled connections would
+        go on reading the old one. Let them go, so the next connection opens what is there now,
+        and fail while nothing is."""
+        if self._file is None:
+            return
+        identity = _identity(self._file)
+        if identity != self._identity:
+            self._engine.dispose()
+            self._identity = identity
+        if identity is None:
+            raise FileNotFoundError(f"the database file {self._file} is gone")
 
     @contextmanager
     def snapshot(self) -> Iterator[Repos]:
         """Repos bound to one read transaction, rolled back at the end (nothing is written)."""
+        self._watch_file()
         with self._engine.connect() as conn:
             if self._postgres:
                 conn = conn.execution_options(isolation_level="REPEATABLE READ")
@@ -460,3 +486,37 @@ class SqlStore:
     ) -> Sequence[Follow]:
         with self.snapshot() as r:
             return r.follows.recent_followers(user_id, after, until, limit)
+
+
+def _sqlite_file(engine: Engine) -> Path | None:
+    """The file of a SQLite database (None for memory databases and other databases)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database or ""
+    if database.startswith("file:"):  # a URI filename: file:path?mode=ro
+        database = database[len("file:") :].split("?", 1)[0]
+    if not database or database == ":memory:" or "mode=memory" in str(engine.url):
+        return None
+    return Path(database).resolve()
+
+
+def _identity(file: Path | None) -> tuple[int, int] | None:
+    if file is None:
+        return None
+    try:
+        status = file.stat()
+    except OSError:
+        return None
+    return status.st_dev, status.st_ino
+
+
+def _warn_missing_indexes(conn: Connection, target: DashboardTables) -> None:
+    """Say which indexes the dashboard's queries lack (each makes a query scan its table), with
+    the DDL to create them; `load` and `artist-dashboard check` restore them."""
+    missing = missing_indexes(conn, target)
+    if missing:
+        log.warning(
+            "%d index(es) the dashboard's queries need are missing; create them: %s",
+            len(missing),
+            "; ".join(index_ddl(conn, index) for index in missing),
+        )

@@ -1,0 +1,186 @@
+"""Loading into SQL never half-loads: bad lines are reported (and the rest loads), strict mode
+writes nothing, a killed load leaves the tables and their indexes as they were, and any load
+restores an index that is missing."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("sqlalchemy", reason="the sql extra is not installed")
+
+from sqlalchemy import Engine, create_engine, func, select, text
+
+from artist_dashboard.dataset import DatasetError
+from artist_dashboard.sql import SqlStore, load_dataset_into, tables
+from artist_dashboard.sql._catalog import index_names
+
+GOOD = {"authorId": "a", "createdAt": "2026-06-01T00:00:00Z", "likesCount": 1}
+#: Lines that once aborted a load (or made a later write fail) instead of being reported.
+BAD_POSTS = {
+    "a counter of 2^63": {"_id": "p1", **GOOD, "likesCount": 2**63},
+    "1e300 as a number": {"_id": "p2", **GOOD, "viewCount": 1e300},
+    "1e300 as text": {"_id": "p3", **GOOD, "viewCount": "1e300"},
+    "a huge $numberLong": {"_id": "p4", **GOOD, "playCount": {"$numberLong": "9" * 30}},
+    "a time before year 1 in UTC": {"_id": "p5", **GOOD, "createdAt": "0001-01-01T00:00:00+01:00"},
+    "a time after 9999 in UTC": {"_id": "p6", **GOOD, "createdAt": "9999-12-31T23:59:59-01:00"},
+    "a lone surrogate": {"_id": "p7", **GOOD, "content": "\ud800"},
+    "a NUL in text": {"_id": "p8", **GOOD, "content": "a\x00b"},
+    "a NUL in an id": {"_id": "p9\x00", **GOOD},
+    "an id over 2.7 KB": {"_id": "p" * 3000, **GOOD},
+}
+RAW_BAD_LINES = [
+    "[" * 50_000 + "]" * 50_000,  # nested too deeply
+    '{"_id": "p10", "authorId": "a", "createdAt": "2026-06-01T00:00:00Z", "likesCount": '
+    + "9" * 5000
+    + "}",
+]
+
+
+def write_folder(folder: Path, bad: bool = True) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "users.jsonl").write_text(json.dumps({"_id": "a", "name": "A"}) + "\n")
+    lines = [json.dumps({"_id": "ok", **GOOD})]
+    if bad:
+        lines += [json.dumps(doc) for doc in BAD_POSTS.values()] + RAW_BAD_LINES
+    lines.append(json.dumps({"_id": "ok2", **GOOD, "likesCount": 2**63 - 1}))
+    (folder / "posts.jsonl").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    if request.param == "sqlite":
+        made = create_engine(f"sqlite:///{tmp_path / 'load.db'}")
+    else:
+        made = create_engine(request.getfixturevalue("postgres_url"))
+        tables.metadata.drop_all(made)
+    yield made
+    tables.metadata.drop_all(made)
+    made.dispose()
+
+
+def test_every_bad_line_is_reported_and_the_rest_loads(engine: Engine, tmp_path: Path) -> None:
+    """Each bad line becomes one report naming its file and line, without SQL; the good lines
+    load, and a later write to the loaded rows works."""
+    problems: list[Any] = []
+    report = load_dataset_into(engine, write_folder(tmp_path / "d"), on_problem=problems.append)
+    assert report.posts == 2
+    assert [p.line for p in problems] == list(range(2, 2 + len(BAD_POSTS) + len(RAW_BAD_LINES)))
+    for problem in problems:
+        shown = str(problem)
+        assert shown.startswith(f"posts.jsonl:{problem.line}: ")
+        assert "\n" not in shown
+        assert "SELECT" not in shown
+        assert "INSERT" not in shown
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE posts SET likes_count = likes_count - 1 WHERE id = 'ok2'"))
+    assert SqlStore(engine).post_totals("a").likes_count == 1 + 2**63 - 2
+
+
+def test_strict_mode_writes_nothing_when_a_line_is_bad(engine: Engine, tmp_path: Path) -> None:
+    """With strict=True the first bad line stops the load before anything is written — users
+    and the good posts before it included."""
+    with pytest.raises(DatasetError, match=r"posts\.jsonl:2: "):
+        load_dataset_into(engine, write_folder(tmp_path / "d"), strict=True)
+    with engine.connect() as conn:
+        for table in (tables.users, tables.posts):
+            if engine.dialect.has_table(conn, table.name):
+                assert conn.execute(select(func.count()).select_from(table)).scalar() == 0
+
+
+def _all_indexes(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return {n for t in tables.metadata.sorted_tables for n in index_names(conn, t)}
+
+
+def _declared() -> set[str]:
+    return {str(i.name) for t in tables.metadata.sorted_tables for i in t.indexes}
+
+
+def test_a_load_restores_indexes_a_failure_left_missing(
+    engine: Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Indexes dropped by an earlier crash: the store warns with the DDL; the next load
+    builds them again."""
+    load_dataset_into(engine, write_folder(tmp_path / "d", bad=False))
+    with engine.begin() as conn:
+        for table in tables.metadata.sorted_tables:
+            for index in table.indexes:
+                index.drop(conn)
+    assert _all_indexes(engine) & _declared() == set()
+    with caplog.at_level(logging.WARNING, logger="artist_dashboard"):
+        SqlStore(engine)
+    assert "7 index(es) the dashboard's queries need are missing" in caplog.text
+    assert "CREATE INDEX ix_posts_author_totals" in caplog.text
+    load_dataset_into(engine, write_folder(tmp_path / "d", bad=False))
+    assert _declared() <= _all_indexes(engine)
+
+
+def _big_dataset(folder: Path, posts: int) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "posts.jsonl").open("w") as out:
+        for n in range(posts):
+            out.write(json.dumps({"_id": f"p{n:07d}", **GOOD, "authorId": f"a{n % 97}"}) + "\n")
+    return folder
+
+
+def test_a_killed_load_leaves_nothing_half_done(engine: Engine, tmp_path: Path) -> None:
+    """`artist-dashboard load` killed with SIGKILL part way: the tables are as before (empty,
+    every index in place); running it again loads everything."""
+    url = engine.url.render_as_string(hide_password=False)
+    folder = _big_dataset(tmp_path / "big", 150_000)
+    command = [sys.executable, "-m", "artist_dashboard", "load", "--data", str(folder)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    tables.metadata.create_all(engine)
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    process = subprocess.Popen([*command, "--db", url], env=env, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and process.poll() is None:
+            if _writing(engine):
+                break
+            time.sleep(0.05)
+        assert process.poll() is None, "the load finished before it could be killed"
+        time.sleep(0.3)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        assert process.stderr is not None
+        process.stderr.close()
+    engine.dispose()
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(tables.posts)).scalar() == 0
+    assert _declared() <= _all_indexes(engine)
+    rerun = subprocess.run([*command, "--db", url], env=env, capture_output=True, text=True)
+    assert rerun.returncode == 0, rerun.stderr
+    assert json.loads(rerun.stdout)["posts"] == 150_000
+    assert _declared() <= _all_indexes(engine)
+
+
+def _writing(engine: Engine) -> bool:
+    """True once the load holds its write transaction (so the kill lands in the middle)."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            found = conn.execute(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE state <> 'idle'"
+                    " AND query ILIKE 'INSERT INTO posts%'"
+                )
+            ).scalar()
+        return bool(found)
+    journal = Path(str(engine.url.database) + "-journal")
+    return journal.exists() and journal.stat().st_size > 0
