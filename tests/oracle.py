@@ -33,10 +33,9 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _number(value: Decimal) -> int | float:
-    """The rate as JSON carries it: the double nearest the exact value, whole ones as ints."""
-    nearest = float(value)
-    return int(nearest) if nearest.is_integer() else nearest
+def _number(value: Decimal) -> Decimal:
+    """The rate as JSON carries it, exactly (compare with JSON read with parse_float=Decimal)."""
+    return value
 
 
 def expected_dashboard(
@@ -152,6 +151,7 @@ def expected_dashboard(
             "newFollowersThisMonth": new_since(30),
         },
         "engagementChart": [],
+        "comparison": None,
         "topContent": [
             {
                 "_id": p["_id"],
@@ -171,5 +171,13 @@ def expected_dashboard(
             "chartAvailable": False,
             "earningsAvailable": False,
             "audienceAnalyticsAvailable": False,
+            "earningsCurrency": None,
         },
     }
+
+
+def exact(text: str) -> Any:
+    """JSON as the oracle writes numbers: every decimal read exactly."""
+    import json
+
+    return json.loads(text, parse_float=Decimal)

@@ -23,13 +23,24 @@ def demo_output() -> dict[str, Any]:
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
 
+#: Keys the contract added after the app team's example (SPEC §4, §6.3): always present, and
+#: null without an analytics source.
+ADDED = {"comparison": None}
+ADDED_TO_META = {"earningsCurrency": None}
+
+
 def test_demo_reproduces_the_seed_example() -> None:
-    """Profile, stats, audience, chart and meta are the example's, key for key; the top post is
-    the example's "New track" (plus sharesCount, which the example predates)."""
+    """Profile, stats, audience, chart and meta are the example's, key for key, in its order;
+    the keys added since are there with their safe defaults; the top post is the example's
+    "New track" (plus sharesCount, which the example predates)."""
     seed = json.loads(SEED.read_text())
     demo = demo_output()
-    assert list(demo) == list(seed)
-    for section in ("profile", "stats", "audience", "engagementChart", "meta"):
+    assert [k for k in demo if k not in ADDED] == list(seed)
+    assert {k: demo[k] for k in ADDED} == ADDED
+    meta = dict(demo["meta"])
+    assert {k: meta.pop(k) for k in ADDED_TO_META} == ADDED_TO_META
+    assert meta == seed["meta"]
+    for section in ("profile", "stats", "audience", "engagementChart"):
         assert demo[section] == seed[section], section
     top = dict(demo["topContent"][0])
     assert top.pop("sharesCount") == 5

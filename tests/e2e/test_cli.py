@@ -16,7 +16,7 @@ from artist_dashboard.testing import Documents, documents
 from artist_dashboard.wire import format_instant
 
 from ..helpers import write_documents
-from ..oracle import expected_dashboard
+from ..oracle import exact, expected_dashboard
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -53,7 +53,7 @@ def test_build_prints_what_the_spec_computes(
                 format_instant(docs.now),
             ]
         )
-        printed = json.loads(capsys.readouterr().out)
+        printed = exact(capsys.readouterr().out)
         assert code == 0
         assert printed == expected_dashboard(
             user["_id"], docs.users, docs.posts, docs.follows, docs.now

@@ -24,7 +24,7 @@ from artist_dashboard.testing import Documents, documents
 from artist_dashboard.wire import format_instant
 
 from ..helpers import write_documents
-from ..oracle import expected_dashboard
+from ..oracle import exact, expected_dashboard
 
 
 def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -84,7 +84,7 @@ def test_load_then_build_prints_what_the_spec_computes(
     for user in docs.users[:3]:
         now = format_instant(docs.now)
         assert main(["build", "--user", user["_id"], "--db", database, "--now", now]) == 0
-        printed = json.loads(capsys.readouterr().out)
+        printed = exact(capsys.readouterr().out)
         assert printed == expected_dashboard(
             user["_id"], docs.users, docs.posts, docs.follows, docs.now
         )

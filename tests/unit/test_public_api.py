@@ -9,6 +9,17 @@ import artist_dashboard
 
 INTENDED = {
     "ArtistDashboard",
+    "ArtistDashboardChange",
+    "ArtistDashboardComparison",
+    "AudienceRepo",
+    "CurrencyTotal",
+    "DailyAnalytics",
+    "DayFigures",
+    "DayFiguresRepo",
+    "Earning",
+    "PostEvent",
+    "RevenueRepo",
+    "Standing",
     "ArtistDashboardActivityPost",
     "ArtistDashboardActivityUser",
     "ArtistDashboardAudience",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -27,12 +28,17 @@ instants = st.datetimes(
     min_value=datetime(1970, 1, 1), max_value=datetime(9999, 12, 31), timezones=st.just(UTC)
 ).map(lambda d: d.replace(microsecond=d.microsecond // 1000 * 1000))
 counts = st.integers(0, 2**63)
-rates = st.one_of(st.integers(0, 10**6).map(lambda h: h / 100), st.floats(0, 1e9))
+#: What a rate, a percentage or an amount can be: exact, 2 places, any sign and size.
+decimals = st.one_of(
+    st.integers(-(10**6), 10**6).map(lambda h: Decimal(h).scaleb(-2)),
+    st.integers(-(10**40), 10**40).map(lambda h: Decimal(h).scaleb(-2)),
+    st.sampled_from([Decimal("-0.00"), Decimal("1E+2"), Decimal("0.10"), Decimal("7.50")]),
+)
 text = st.text()
 
 st.register_type_strategy(datetime, instants)
 st.register_type_strategy(int, counts)
-st.register_type_strategy(float, rates)
+st.register_type_strategy(Decimal, decimals)
 st.register_type_strategy(str, text)
 activities = st.one_of(
     st.builds(

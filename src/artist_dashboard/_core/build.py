@@ -4,16 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import attrs
 from attrs import field, frozen, validators
 
-from . import rules
+from . import analytics, rules
 from .errors import DashboardError, InvalidOptions, StorageError, UserNotFound
-from .ports import Clock, FollowRepo, PostRepo, UserRepo
-from .records import Follow, Post, User
+from .ports import (
+    AudienceRepo,
+    Clock,
+    DayFiguresRepo,
+    FollowRepo,
+    PostRepo,
+    RevenueRepo,
+    UserRepo,
+)
+from .records import DayFigures, Follow, Post, User
 from .response import (
     NEW_FOLLOWER,
     NEW_POST,
@@ -21,6 +31,9 @@ from .response import (
     ArtistDashboardActivityPost,
     ArtistDashboardActivityUser,
     ArtistDashboardAudience,
+    ArtistDashboardChange,
+    ArtistDashboardChartPoint,
+    ArtistDashboardComparison,
     ArtistDashboardMeta,
     ArtistDashboardProfile,
     ArtistDashboardRecentActivity,
@@ -105,11 +118,16 @@ class Repos:
     follows: FollowRepo
     open_snapshot: Callable[[], AbstractContextManager[Repos]] | None = None
     check: Callable[[], None] | None = None
+    #: The optional analytics sources; None where the source is not configured (SPEC §6.3).
+    days: DayFiguresRepo | None = None
+    audience: AudienceRepo | None = None
+    revenue: RevenueRepo | None = None
 
     @classmethod
-    def of(cls, store: Any) -> Repos:
-        """Repos of one object that implements all three ports."""
-        return cls(users=store, posts=store, follows=store)
+    def of(cls, store: Any, **sources: Any) -> Repos:
+        """Repos of one object that implements all three ports (and, given as keywords, the
+        analytics sources it answers)."""
+        return cls(users=store, posts=store, follows=store, **sources)
 
     def snapshot(self) -> AbstractContextManager[Repos]:
         if self.open_snapshot is None:
@@ -197,9 +215,11 @@ def _build(user_id: str, repos: Repos, now: datetime, options: DashboardOptions)
             sum(getattr(totals, name) for name in rules.REACH_COUNTERS),
         ),
     )
+    sources = _analytics(user_id, repos, now)
+    stats = attrs.evolve(stats, score_percentage=sources.score, earnings=sources.earnings.amount)
     audience = ArtistDashboardAudience(
         followers=followers,
-        non_followers=0,
+        non_followers=sources.non_followers,
         new_followers_this_week=repos.follows.count_new_followers(user_id, week_after, now),
         new_followers_this_month=repos.follows.count_new_followers(user_id, month_after, now),
     )
@@ -211,9 +231,107 @@ def _build(user_id: str, repos: Repos, now: datetime, options: DashboardOptions)
         profile=_profile(user),
         stats=stats,
         audience=audience,
+        engagement_chart=sources.chart,
+        comparison=sources.comparison,
         top_content=tuple(_top_item(post) for post in top),
         recent_activity=tuple(_recent_activity(user_id, repos, now, options.recent_activity_limit)),
-        meta=ArtistDashboardMeta(generated_at=now),
+        meta=ArtistDashboardMeta(
+            generated_at=now,
+            chart_available=repos.days is not None,
+            earnings_available=sources.earnings.available,
+            audience_analytics_available=repos.audience is not None,
+            earnings_currency=sources.earnings.currency,
+        ),
+    )
+
+
+_UNAVAILABLE = analytics.Earnings(rules.ZERO, None, False)
+
+
+@frozen
+class _Analytics:
+    """What the optional sources give a dashboard; the safe defaults of §4 without them."""
+
+    chart: tuple[ArtistDashboardChartPoint, ...] = ()
+    comparison: ArtistDashboardComparison | None = None
+    score: Decimal = rules.ZERO
+    non_followers: int = 0
+    earnings: analytics.Earnings = _UNAVAILABLE
+
+
+def _analytics(user_id: str, repos: Repos, now: datetime) -> _Analytics:
+    found = _Analytics()
+    if repos.days is not None:
+        current, previous = analytics.comparison_days(now)
+        figures = _day_figures(user_id, repos.days, [*previous, *current], now)
+        chart = tuple(_chart_point(figures[day]) for day in current)
+        found = attrs.evolve(
+            found,
+            chart=chart,
+            comparison=_comparison(
+                user_id,
+                repos,
+                now,
+                analytics.total(figures[d] for d in current),
+                analytics.total(figures[d] for d in previous),
+            ),
+            score=analytics.percentile(repos.days.standing(user_id, *analytics.standing_days(now))),
+        )
+    if repos.audience is not None:
+        after = now - analytics.AUDIENCE_WINDOW
+        found = attrs.evolve(
+            found, non_followers=repos.audience.count_non_followers(user_id, after, now)
+        )
+    if repos.revenue is not None:
+        totals = repos.revenue.revenue(user_id, now - analytics.EARNINGS_WINDOW, now)
+        found = attrs.evolve(found, earnings=analytics.earnings(totals))
+    return found
+
+
+def _day_figures(
+    user_id: str, days: DayFiguresRepo, wanted: list[date], now: datetime
+) -> dict[date, DayFigures]:
+    """Each wanted day's figures: its row, else its events up to now. Events are asked only
+    for the span of the days that have no row (after a rollup: today alone)."""
+    first, last = wanted[0], wanted[-1]
+    rows = {f.day: f for f in days.daily_rows(user_id, first, last) if first <= f.day <= last}
+    uncovered = [day for day in wanted if day not in rows]
+    events: dict[date, DayFigures] = {}
+    if uncovered:
+        answered = days.event_days(user_id, uncovered[0], uncovered[-1], now)
+        events = {f.day: f for f in answered if f.day in rows or f.day >= uncovered[0]}
+    return {day: analytics.day_figures(day, rows.get(day), events.get(day)) for day in wanted}
+
+
+def _chart_point(figures: DayFigures) -> ArtistDashboardChartPoint:
+    return ArtistDashboardChartPoint(
+        date=figures.day,
+        view_count=figures.view_count,
+        play_count=figures.play_count,
+        likes_count=figures.likes_count,
+        comments_count=figures.comments_count,
+        saves_count=figures.saves_count,
+        shares_count=figures.shares_count,
+        engagement_rate=analytics.day_rate(figures),
+    )
+
+
+def _comparison(
+    user_id: str, repos: Repos, now: datetime, current: DayFigures, previous: DayFigures
+) -> ArtistDashboardComparison:
+    window = analytics.COMPARISON_DAYS * timedelta(days=1)
+    followers_now = repos.follows.count_new_followers(user_id, now - window, now)
+    followers_before = repos.follows.count_new_followers(user_id, now - 2 * window, now - window)
+
+    def change(now_: int, before: int) -> ArtistDashboardChange:
+        return ArtistDashboardChange(now_, before, analytics.change_percent(now_, before))
+
+    return ArtistDashboardComparison(
+        days=analytics.COMPARISON_DAYS,
+        view_count=change(current.view_count, previous.view_count),
+        play_count=change(current.play_count, previous.play_count),
+        engagements=change(analytics.engagements_of(current), analytics.engagements_of(previous)),
+        new_followers=change(followers_now, followers_before),
     )
 
 

@@ -9,12 +9,20 @@ hidden) take part anywhere.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 
-from .records import Follow, Post, PostTotals, User
+from .records import CurrencyTotal, DayFigures, Follow, Post, PostTotals, Standing, User
 
-__all__ = ["Clock", "FollowRepo", "PostRepo", "UserRepo"]
+__all__ = [
+    "AudienceRepo",
+    "Clock",
+    "DayFiguresRepo",
+    "FollowRepo",
+    "PostRepo",
+    "RevenueRepo",
+    "UserRepo",
+]
 
 
 class UserRepo(Protocol):
@@ -57,6 +65,46 @@ class FollowRepo(Protocol):
     ) -> Sequence[Follow]:
         """Follows of the user with ``after < created_at <= until``, newest first, then
         follower id descending; at most `limit`."""
+
+
+# --- optional analytics sources (SPEC §6): per artist, per day range, aggregates only --------
+
+
+class DayFiguresRepo(Protocol):
+    """Events and/or daily analytics (configured when either is). A store without one of the
+    two answers it with nothing. Days are UTC calendar days, ``first <= day <= last``."""
+
+    def daily_rows(self, artist_id: str, first: date, last: date) -> Sequence[DayFigures]:
+        """The artist's ``daily_artist_analytics`` rows in the days, counters clamped at 0."""
+
+    def event_days(
+        self, artist_id: str, first: date, last: date, until: datetime
+    ) -> Sequence[DayFigures]:
+        """Per day with any, the counts of the events with ``created_at <= until`` on the
+        artist's posts (live, deleted or hidden; an event whose post does not exist counts
+        nowhere): views, plays, and each engagement type."""
+
+    def standing(self, artist_id: str, first: date, last: date) -> Standing:
+        """The artist's standing over the days among every artist with views + plays > 0 in
+        them, each (artist, day) taking its row where there is one, else its events
+        (`analytics.day_figures`), rates compared as exact fractions (`rate_at_most`)."""
+
+
+class AudienceRepo(Protocol):
+    """View and/or play events (configured when either is)."""
+
+    def count_non_followers(self, artist_id: str, after: datetime, until: datetime) -> int:
+        """Distinct ids of people with a view or play event on the artist's posts in
+        ``after < created_at <= until``, not anonymous, not the artist, and not among the
+        artist's stored followers. The ids never leave the store."""
+
+
+class RevenueRepo(Protocol):
+    """The revenue module's ``earnings`` entries."""
+
+    def revenue(self, artist_id: str, after: datetime, until: datetime) -> Sequence[CurrencyTotal]:
+        """Per currency, the exact sum and the count of the artist's entries with
+        ``after < created_at <= until`` (one item per currency that has entries)."""
 
 
 class Clock(Protocol):

@@ -7,7 +7,8 @@ logged on the ``artist_dashboard`` logger.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -136,3 +137,112 @@ class PostTotals:
     comments_count: int = 0
     saves_count: int = 0
     shares_count: int = 0
+
+
+# --- the analytics sources (SPEC §6) -------------------------------------------------------
+
+#: An event's kind: its collection's name for views and plays, its `type` for engagements.
+EVENT_KINDS = ("view", "play", "like", "comment", "save", "share")
+#: Each kind, and the collection it is keyed in (ids are unique within a collection).
+EVENT_COLLECTIONS = {
+    "view": "post_view_events",
+    "play": "post_play_events",
+    **dict.fromkeys(("like", "comment", "save", "share"), "post_engagement_events"),
+}
+
+
+def _kind(value: str) -> str:
+    if value not in EVENT_KINDS:
+        raise ValueError(f"an event's kind is one of {', '.join(EVENT_KINDS)}, not {value!r}")
+    return value
+
+
+def _upper(value: object) -> str:
+    return str(value).upper()
+
+
+def _viewer(value: object) -> str | None:
+    """A person who acted; None, absent or "" is anonymous."""
+    return str(value) if value else None
+
+
+@frozen
+class PostEvent:
+    """Someone viewed, played, liked, commented, saved or shared a post at `created_at`.
+
+    `user_id` is None for an anonymous event. The event counts for the author of its post —
+    live, deleted or hidden — and nowhere when the post does not exist.
+    """
+
+    id: str
+    post_id: str
+    created_at: datetime = field(converter=as_utc)
+    kind: str = field(default="view", converter=_kind)
+    user_id: str | None = field(default=None, converter=_viewer)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """What identifies the event: its id within its collection."""
+        return EVENT_COLLECTIONS[self.kind], self.id
+
+
+@frozen
+class DailyAnalytics:
+    """One ``daily_artist_analytics`` row: the artist's figures for one UTC day, imported or
+    written by the rollup. Counters are read like a post's (clamped at 0)."""
+
+    artist_id: str
+    day: date
+    view_count: int = _counter_field()
+    play_count: int = _counter_field()
+    likes_count: int = _counter_field()
+    comments_count: int = _counter_field()
+    saves_count: int = _counter_field()
+    shares_count: int = _counter_field()
+
+
+@frozen
+class Earning:
+    """One revenue entry: an exact `amount` (negative for a refund) in `currency`, the ISO 4217
+    code, upper-cased."""
+
+    id: str
+    artist_id: str
+    amount: Decimal
+    currency: str = field(converter=_upper)
+    created_at: datetime = field(converter=as_utc)
+
+
+# --- what the analytics ports answer -------------------------------------------------------
+
+
+@frozen
+class DayFigures:
+    """One artist's six counters for one UTC day."""
+
+    day: date
+    view_count: int = 0
+    play_count: int = 0
+    likes_count: int = 0
+    comments_count: int = 0
+    saves_count: int = 0
+    shares_count: int = 0
+
+
+@frozen
+class Standing:
+    """Where an artist stands among the `ranked` artists (those with reach in the window):
+    `at_or_below` of them have an engagement rate at most the artist's; both are 0 when the
+    artist is not ranked (and then `ranked` may say how many are)."""
+
+    at_or_below: int = 0
+    ranked: int = 0
+
+
+@frozen
+class CurrencyTotal:
+    """The exact sum of an artist's entries in one currency over a window, and how many."""
+
+    currency: str
+    amount: Decimal
+    entries: int

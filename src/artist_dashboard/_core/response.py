@@ -6,9 +6,13 @@ Field names are snake_case here; `artist_dashboard.wire` owns how they appear as
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 
 import attrs
 from attrs import frozen
+
+#: A rate, percentage or amount of nothing (the default of each such field).
+_ZERO = Decimal(0)
 
 
 @frozen
@@ -35,9 +39,9 @@ class ArtistDashboardStats:
     comments_count: int
     saves_count: int
     shares_count: int
-    engagement_rate: float
-    score_percentage: float = 0.0
-    earnings: float = 0.0
+    engagement_rate: Decimal
+    score_percentage: Decimal = _ZERO
+    earnings: Decimal = _ZERO
 
 
 @frozen
@@ -50,7 +54,7 @@ class ArtistDashboardAudience:
 
 @frozen
 class ArtistDashboardChartPoint:
-    """One day of the engagement chart (present only once a daily rollup exists, SPEC §6)."""
+    """One UTC day of the engagement chart (SPEC §6.3): the day's row, else its events."""
 
     date: date
     view_count: int
@@ -59,7 +63,28 @@ class ArtistDashboardChartPoint:
     comments_count: int
     saves_count: int
     shares_count: int
-    engagement_rate: float
+    engagement_rate: Decimal
+
+
+@frozen
+class ArtistDashboardChange:
+    """One figure over the chart's 30 days against the 30 before; `change_percent` is None
+    when the previous period is 0."""
+
+    current: int
+    previous: int
+    change_percent: Decimal | None
+
+
+@frozen
+class ArtistDashboardComparison:
+    """The chart's period against the one before it (SPEC §6.3)."""
+
+    days: int
+    view_count: ArtistDashboardChange
+    play_count: ArtistDashboardChange
+    engagements: ArtistDashboardChange
+    new_followers: ArtistDashboardChange
 
 
 @frozen
@@ -118,6 +143,7 @@ class ArtistDashboardMeta:
     chart_available: bool = False
     earnings_available: bool = False
     audience_analytics_available: bool = False
+    earnings_currency: str | None = None
 
 
 @frozen(kw_only=True)
@@ -126,6 +152,7 @@ class ArtistDashboard:
     stats: ArtistDashboardStats
     audience: ArtistDashboardAudience
     engagement_chart: tuple[ArtistDashboardChartPoint, ...] = ()
+    comparison: ArtistDashboardComparison | None = None
     top_content: tuple[ArtistDashboardTopContent, ...] = ()
     recent_activity: tuple[ArtistDashboardRecentActivity, ...] = ()
     meta: ArtistDashboardMeta
@@ -155,6 +182,8 @@ for _cls in (
     ArtistDashboardStats,
     ArtistDashboardAudience,
     ArtistDashboardChartPoint,
+    ArtistDashboardChange,
+    ArtistDashboardComparison,
     ArtistDashboardTopContent,
     ArtistDashboardActivityUser,
     ArtistDashboardActivityPost,

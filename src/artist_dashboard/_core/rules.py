@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import TypeVar
 
+from .numbers import half_up
 from .records import Post
 from .values import MAX_COUNTER, MAX_ID_BYTES, as_utc, clamp_counter, is_storable_id
 
@@ -26,6 +28,7 @@ __all__ = [
     "SCORE_COUNTERS",
     "TOP_CONTENT_DEFAULT",
     "TOP_CONTENT_MAX",
+    "ZERO",
     "as_utc",
     "clamp_counter",
     "engagement_rate",
@@ -39,6 +42,9 @@ __all__ = [
 ]
 
 _Event = TypeVar("_Event")
+
+#: A rate, a percentage or an amount of nothing.
+ZERO = Decimal(0)
 
 #: Counters that measure reach; the engagement rate divides by their sum.
 REACH_COUNTERS: tuple[str, ...] = ("view_count", "play_count")
@@ -58,29 +64,21 @@ TOP_CONTENT_MAX = 50
 RECENT_ACTIVITY_DEFAULT = 10
 RECENT_ACTIVITY_MAX = 50
 
-RATE_DECIMALS = 2
-_RATE_SCALE: int = 10**RATE_DECIMALS
-
 
 def engagement_score(post: Post) -> int:
     """likes + comments + saves + shares of one post."""
     return sum(getattr(post, name) for name in SCORE_COUNTERS)
 
 
-def engagement_rate(engagements: int, reach: int) -> float:
+def engagement_rate(engagements: int, reach: int) -> Decimal:
     """engagements / reach x 100, rounded half-up to 2 decimals with exact integer arithmetic.
 
     0 when reach is 0 (or negative, which clamped counters never produce); never NaN or
     infinite; not capped at 100.
     """
     if reach <= 0 or engagements <= 0:
-        return 0.0
-    scale = _RATE_SCALE
-    hundredths, remainder = divmod(engagements * 100 * scale, reach)
-    if 2 * remainder >= reach:
-        hundredths += 1
-    # int / int true division is correctly rounded, so 726 / 100 gives the float nearest 7.26.
-    return hundredths / scale
+        return ZERO
+    return half_up(engagements * 100, reach)
 
 
 def ranking_key(post: Post) -> tuple[int, datetime, str]:

@@ -4,43 +4,56 @@
 - Instants are ISO-8601 UTC with exactly three fraction digits and ``Z``
   (``2026-06-08T00:00:00.000Z``), as JavaScript's ``Date.toISOString`` writes them;
   sub-millisecond digits are dropped, not rounded.
-- Counts are JSON integers. A float that is whole (``0.0``) is written as an integer (``0``),
-  as ``JSON.stringify`` does; others are written as the shortest round-tripping decimal.
+- Counts are JSON integers. Rates, percentages and amounts are exact decimals (SPEC §6) written
+  as the shortest plain decimal with at most 2 places (``7.5``, ``50``, ``0``): never an
+  exponent, never ``-0``; a whole one is a JSON integer, as ``JSON.stringify`` writes it.
 - Every key is always present, except in a recent activity item: a ``newFollower`` carries
-  ``user`` and no ``post``, a ``newPost`` carries ``post`` and no ``user``.
-- A top content item also carries ``sharesCount`` (so a client can check ``engagementScore``);
-  the schema does not require it, so the app's original example still validates.
+  ``user`` and no ``post``, a ``newPost`` carries ``post`` and no ``user``. A value the
+  library does not have is ``null``, never absent: ``comparison`` without an analytics source,
+  ``meta.earningsCurrency`` without entries, a ``changePercent`` whose previous period is 0.
+- A top content item also carries ``sharesCount`` (so a client can check ``engagementScore``).
+  The schema does not require it, nor ``comparison`` and ``meta.earningsCurrency`` (always
+  written, added after the note), so the app's original example still validates.
 - A chart point's ``date`` is a calendar day, ``YYYY-MM-DD``.
-- Strings are never null; lists are JSON arrays (``engagementChart`` is ``[]`` until a daily
-  rollup exists).
+- Strings are never null; lists are JSON arrays (``engagementChart`` is ``[]`` until events or
+  daily analytics exist).
+- The chart as CSV (SPEC §6.4): a header, one line per point in the chart's order, numbers
+  written as in the JSON, LF line ends and a final newline.
 
 `to_dict` / `to_json` write, `from_dict` / `from_json` read back, `json_schema` describes the
-result as JSON Schema Draft 2020-12 with ``additionalProperties: false`` everywhere.
+result as JSON Schema Draft 2020-12 with ``additionalProperties: false`` everywhere,
+`chart_csv` writes the chart.
 """
 
 from __future__ import annotations
 
 import json
+import secrets
 import types
 import typing
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, make_dict_unstructure_fn, override
 
+from .numbers import plain
 from .response import (
     NEW_FOLLOWER,
     NEW_POST,
     ArtistDashboard,
+    ArtistDashboardMeta,
     ArtistDashboardRecentActivity,
     ArtistDashboardTopContent,
     ProfileOverview,
 )
 
 __all__ = [
+    "CHART_CSV_HEADER",
     "SCHEMA_BASE",
+    "chart_csv",
     "format_instant",
     "from_dict",
     "from_json",
@@ -55,7 +68,11 @@ SCHEMA_BASE = "https://artist-dashboard.invalid/schemas/"
 #: Keys written only when set (the activity item of the other type leaves them out).
 _OPTIONAL_KEYS: dict[type, tuple[str, ...]] = {ArtistDashboardRecentActivity: ("user", "post")}
 #: Keys always written but not required by the schema: the seed's example predates them.
-_ADDED_KEYS: dict[type, tuple[str, ...]] = {ArtistDashboardTopContent: ("shares_count",)}
+_ADDED_KEYS: dict[type, tuple[str, ...]] = {
+    ArtistDashboardTopContent: ("shares_count",),
+    ArtistDashboard: ("comparison",),
+    ArtistDashboardMeta: ("earnings_currency",),
+}
 
 
 def wire_name(field_name: str) -> str:
@@ -78,9 +95,15 @@ def parse_instant(text: str) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _number(value: float) -> float | int:
-    number = float(value)
-    return int(number) if number.is_integer() else number
+def _number(value: Decimal) -> int | float | Decimal:
+    """A decimal as JSON-ready Python: an int when whole; a float when the float prints as
+    exactly the plain decimal (any rate or amount under about 10^13); else the Decimal itself,
+    which `to_json` writes as its exact plain text."""
+    text = plain(value)
+    if "." not in text:
+        return int(text)
+    number = float(text)
+    return number if repr(number) == text else value
 
 
 def _make_converter() -> cattrs.Converter:
@@ -89,8 +112,8 @@ def _make_converter() -> cattrs.Converter:
     converter.register_structure_hook(date, lambda v, _: date.fromisoformat(v))
     converter.register_unstructure_hook(datetime, format_instant)
     converter.register_structure_hook(datetime, lambda v, _: parse_instant(v))
-    converter.register_unstructure_hook(float, _number)
-    converter.register_structure_hook(float, lambda v, _: float(v))
+    converter.register_unstructure_hook(Decimal, _number)
+    converter.register_structure_hook(Decimal, lambda v, _: Decimal(str(v)))
 
     def renames(cls: type) -> dict[str, Any]:
         optional = _OPTIONAL_KEYS.get(cls, ())
@@ -121,7 +144,22 @@ def to_dict(response: ArtistDashboard | ProfileOverview) -> dict[str, Any]:
 
 
 def to_json(response: ArtistDashboard | ProfileOverview, *, indent: int | None = None) -> str:
-    return json.dumps(to_dict(response), indent=indent, ensure_ascii=False, allow_nan=False)
+    """The response as JSON text; exact decimals are written as plain decimal numbers."""
+    exact: list[str] = []
+    nonce = secrets.token_hex(8)
+
+    def token(value: object) -> str:
+        if not isinstance(value, Decimal):
+            raise TypeError(f"{type(value).__name__} is not JSON")
+        exact.append(plain(value))
+        return f"\ue000{nonce}:{len(exact) - 1}\ue000"
+
+    text = json.dumps(
+        to_dict(response), indent=indent, ensure_ascii=False, allow_nan=False, default=token
+    )
+    for number, value in enumerate(exact):
+        text = text.replace(f'"\ue000{nonce}:{number}\ue000"', value)
+    return text
 
 
 def from_dict(data: dict[str, Any]) -> ArtistDashboard:
@@ -130,7 +168,31 @@ def from_dict(data: dict[str, Any]) -> ArtistDashboard:
 
 
 def from_json(text: str) -> ArtistDashboard:
-    return from_dict(json.loads(text))
+    return from_dict(json.loads(text, parse_float=Decimal))
+
+
+#: The header of the chart as CSV (SPEC §6.4).
+CHART_CSV_HEADER = (
+    "date,viewCount,playCount,likesCount,commentsCount,savesCount,sharesCount,engagementRate"
+)
+
+
+def chart_csv(dashboard: ArtistDashboard) -> str:
+    """The engagement chart as CSV: the header, then one line per point, oldest first; an
+    unavailable chart gives the header alone."""
+    lines = [CHART_CSV_HEADER]
+    for point in dashboard.engagement_chart:
+        counts = (
+            point.view_count,
+            point.play_count,
+            point.likes_count,
+            point.comments_count,
+            point.saves_count,
+            point.shares_count,
+        )
+        rate = plain(point.engagement_rate)
+        lines.append(",".join([point.date.isoformat(), *map(str, counts), rate]))
+    return "\n".join(lines) + "\n"
 
 
 # --- JSON Schema ---------------------------------------------------------------------------
@@ -151,16 +213,21 @@ def _type_schema(tp: Any, defs: dict[str, Any]) -> dict[str, Any]:
         return {"type": "array", "items": _type_schema(typing.get_args(tp)[0], defs)}
     if origin in (typing.Union, types.UnionType):
         (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _type_schema(inner, defs)
+        return {"anyOf": [_type_schema(inner, defs), {"type": "null"}]}
     simple: dict[Any, dict[str, Any]] = {
         str: {"type": "string"},
         bool: {"type": "boolean"},
         int: {"type": "integer", "minimum": 0},
-        float: {"type": "number", "minimum": 0},
+        Decimal: {"type": "number"},
         datetime: _INSTANT_SCHEMA,
         date: {"type": "string", "format": "date"},
     }
     return dict(simple[tp])
+
+
+def _not_none(tp: Any) -> Any:
+    (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
+    return inner
 
 
 def _class_schema(cls: type, defs: dict[str, Any]) -> None:
@@ -169,7 +236,14 @@ def _class_schema(cls: type, defs: dict[str, Any]) -> None:
     defs[cls.__name__] = {}  # placeholder: stops recursion
     hints = typing.get_type_hints(cls)
     optional = _OPTIONAL_KEYS.get(cls, ()) + _ADDED_KEYS.get(cls, ())
-    properties = {wire_name(a.name): _type_schema(hints[a.name], defs) for a in attrs.fields(cls)}
+    properties = {
+        # A key left out when unset is never null; any other optional value is null.
+        wire_name(a.name): _type_schema(
+            _not_none(hints[a.name]) if a.name in _OPTIONAL_KEYS.get(cls, ()) else hints[a.name],
+            defs,
+        )
+        for a in attrs.fields(cls)
+    }
     schema: dict[str, Any] = {
         "type": "object",
         "properties": properties,

@@ -1,0 +1,237 @@
+"""Embedded default: reading and writing dataset folders, file by file, line by line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from attrs import frozen
+
+from .._core.errors import DashboardError
+from .._core.records import DailyAnalytics, Earning, Follow, Post, PostEvent, User
+from .._core.values import log
+from ..memory import SOURCES, InMemoryStore
+from ._documents import (
+    daily_document,
+    earning_document,
+    event_document,
+    follow_document,
+    parse_daily,
+    parse_earning,
+    parse_engagement_event,
+    parse_follow,
+    parse_play_event,
+    parse_post,
+    parse_user,
+    parse_view_event,
+    post_document,
+    user_document,
+)
+from ._fields import UnreadableDocument, unwrap
+
+
+@frozen
+class Collection:
+    """One file of a dataset: how its documents become records, and records documents."""
+
+    name: str
+    parse: Callable[[dict[str, Any]], Any]
+    document: Callable[[Any], dict[str, Any]]
+    #: Read JSON numbers as exact decimals (amounts are read from their text).
+    exact_numbers: bool = False
+
+    @property
+    def file(self) -> str:
+        return f"{self.name}.jsonl"
+
+
+#: Every collection a dataset may hold: the three core ones, then the analytics sources.
+COLLECTIONS = {
+    c.name: c
+    for c in (
+        Collection("users", parse_user, user_document),
+        Collection("posts", parse_post, post_document),
+        Collection("follows", parse_follow, follow_document),
+        Collection("post_view_events", parse_view_event, event_document),
+        Collection("post_play_events", parse_play_event, event_document),
+        Collection("post_engagement_events", parse_engagement_event, event_document),
+        Collection("daily_artist_analytics", parse_daily, daily_document),
+        Collection("earnings", parse_earning, earning_document, exact_numbers=True),
+    )
+}
+assert tuple(COLLECTIONS)[3:] == SOURCES
+USERS_FILE, POSTS_FILE, FOLLOWS_FILE = (COLLECTIONS[n].file for n in ("users", "posts", "follows"))
+
+
+@frozen
+class Problem:
+    """A line that was not loaded, and why."""
+
+    file: str
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.reason}"
+
+
+class DatasetError(DashboardError):
+    """The dataset cannot be read at all (no such folder), or a line is bad in strict mode."""
+
+
+OnProblem = Callable[[Problem], None]
+
+
+def _raise(problem: Problem) -> None:
+    raise DatasetError(str(problem))
+
+
+def _log(problem: Problem) -> None:
+    log.warning("%s", problem)
+
+
+def _read(folder: Path, collection: Collection, on_problem: OnProblem) -> Iterator[Any]:
+    """The records of one file in order (a later one with an earlier one's key replaces it
+    where they are stored); each unreadable line goes to `on_problem`."""
+    path = folder / collection.file
+    if not path.exists():
+        return
+    decode = json.JSONDecoder(parse_float=Decimal if collection.exact_numbers else float)
+    with path.open("rb") as lines:
+        for number, raw in enumerate(lines, start=1):
+            try:
+                text = raw.decode("utf-8").lstrip("\ufeff").strip()
+                if not text:
+                    continue
+                doc = decode.decode(text)
+                if not isinstance(doc, dict):
+                    raise UnreadableDocument("not a JSON object")
+                # Only Extended JSON has "$" keys; a plain line skips the unwrapping walk.
+                record = collection.parse(unwrap(doc) if "$" in text else doc)
+            except UnicodeDecodeError:
+                on_problem(Problem(collection.file, number, "not UTF-8 text"))
+            except json.JSONDecodeError as exc:
+                on_problem(Problem(collection.file, number, f"not JSON ({exc.msg})"))
+            except RecursionError:
+                on_problem(Problem(collection.file, number, "nested too deeply"))
+            except UnreadableDocument as exc:
+                on_problem(Problem(collection.file, number, str(exc)))
+            except ValueError as exc:  # e.g. a JSON number of more than 4,300 digits
+                reason = str(exc).split(":", 1)[0].strip() or type(exc).__name__
+                on_problem(Problem(collection.file, number, f"cannot be read ({reason})"))
+            else:
+                yield record
+
+
+def dataset_folder(folder: str | Path) -> Path:
+    """`folder` as a Path, or `DatasetError` when it is not a folder."""
+    path = Path(folder)
+    if not path.is_dir():
+        raise DatasetError(f"{path}: no such dataset folder")
+    return path
+
+
+def iter_records(folder: str | Path, name: str, on_problem: OnProblem = _raise) -> Iterator[Any]:
+    """The records of one collection (``"posts"``, ``"post_view_events"``…); a bad line goes to
+    `on_problem` (by default: raise). A collection whose file is absent has none."""
+    return _read(dataset_folder(folder), COLLECTIONS[name], on_problem)
+
+
+def iter_users(folder: str | Path, on_problem: OnProblem = _raise) -> Iterator[User]:
+    return iter_records(folder, "users", on_problem)
+
+
+def iter_posts(folder: str | Path, on_problem: OnProblem = _raise) -> Iterator[Post]:
+    return iter_records(folder, "posts", on_problem)
+
+
+def iter_follows(folder: str | Path, on_problem: OnProblem = _raise) -> Iterator[Follow]:
+    return iter_records(folder, "follows", on_problem)
+
+
+def configured_sources(folder: str | Path) -> list[str]:
+    """The analytics sources whose file the dataset has (even empty): those are configured."""
+    path = dataset_folder(folder)
+    return [name for name in SOURCES if (path / COLLECTIONS[name].file).is_file()]
+
+
+def check_dataset(folder: str | Path) -> None:
+    """Read the whole dataset once, raising `DatasetError` at its first bad line."""
+    for name in COLLECTIONS:
+        for _ in iter_records(folder, name):
+            pass
+
+
+def load_dataset(
+    folder: str | Path, *, strict: bool = False, on_problem: OnProblem | None = None
+) -> InMemoryStore:
+    """The dataset in an `InMemoryStore`, with each analytics source whose file exists.
+
+    Each bad line is passed to `on_problem` (by default: logged as a warning) and skipped; with
+    ``strict=True`` the first one raises `DatasetError` instead and nothing is returned.
+    """
+    report: OnProblem
+    if strict:
+        report = _raise
+    elif on_problem is not None:
+        report = on_problem
+    else:
+        report = _log
+    path = dataset_folder(folder)
+    sources = set(configured_sources(path))
+    event_sources = sources - {"daily_artist_analytics", "earnings"}
+
+    def read(name: str) -> list[Any]:
+        return list(iter_records(path, name, report))
+
+    return InMemoryStore(
+        users=read("users"),
+        posts=read("posts"),
+        follows=read("follows"),
+        events=[e for name in sorted(event_sources) for e in read(name)] if event_sources else None,
+        event_sources=event_sources,
+        daily=read("daily_artist_analytics") if "daily_artist_analytics" in sources else None,
+        earnings=read("earnings") if "earnings" in sources else None,
+    )
+
+
+def write_dataset(
+    folder: str | Path,
+    users: Iterable[User] = (),
+    posts: Iterable[Post] = (),
+    follows: Iterable[Follow] = (),
+    *,
+    events: Iterable[PostEvent] | None = None,
+    daily: Iterable[DailyAnalytics] | None = None,
+    earnings: Iterable[Earning] | None = None,
+) -> Path:
+    """Write records as a dataset folder of plain JSON lines (created if missing); `events`
+    go to the file of their collection (all three are written when given, even empty)."""
+    path = Path(folder)
+    path.mkdir(parents=True, exist_ok=True)
+    _write_lines(path, "users", users)
+    _write_lines(path, "posts", posts)
+    _write_lines(path, "follows", follows)
+    if events is not None:
+        by_collection: dict[str, list[PostEvent]] = {
+            n: [] for n in ("post_view_events", "post_play_events", "post_engagement_events")
+        }
+        for event in events:
+            by_collection[event.key[0]].append(event)
+        for name, found in by_collection.items():
+            _write_lines(path, name, found)
+    if daily is not None:
+        _write_lines(path, "daily_artist_analytics", daily)
+    if earnings is not None:
+        _write_lines(path, "earnings", earnings)
+    return path
+
+
+def _write_lines(folder: Path, name: str, records: Iterable[Any]) -> None:
+    collection = COLLECTIONS[name]
+    with (folder / collection.file).open("w", encoding="utf-8") as out:
+        for record in records:
+            out.write(json.dumps(collection.document(record), ensure_ascii=False) + "\n")
