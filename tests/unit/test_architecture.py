@@ -40,8 +40,8 @@ HOUSE: dict[str, list[list[str]]] = {
     "sql": [
         ["sql._schema"],
         ["sql._catalog"],
-        ["sql._triggers"],
-        ["sql._store", "sql._load", "sql._aggregates"],
+        ["sql._triggers", "sql._analytics"],
+        ["sql._store", "sql._load", "sql._aggregates", "sql._rollup"],
         ["sql"],
     ],
     "http": [

@@ -9,9 +9,11 @@ them into a query (the standing, say) is checked against them by the conformance
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 
 from attrs import frozen
 
@@ -36,8 +38,8 @@ __all__ = [
     "earnings",
     "engagements_of",
     "percentile",
+    "rank_all",
     "rank_standing",
-    "rate_at_most",
     "reach_of",
     "standing_days",
     "utc_day",
@@ -117,21 +119,20 @@ def day_rate(figures: DayFigures) -> Decimal:
     return engagement_rate(engagements_of(figures), reach_of(figures))
 
 
-def rate_at_most(engagements: int, reach: int, than_engagements: int, than_reach: int) -> bool:
-    """True when engagements / reach <= than_engagements / than_reach, compared as exact
-    fractions (both reaches positive)."""
-    return engagements * than_reach <= than_engagements * reach
+def rank_all(totals: Mapping[str, tuple[int, int]]) -> dict[str, Standing]:
+    """Every ranked artist's standing among `totals` (artist -> (engagements, reach) over the
+    window): only artists with reach > 0 are ranked, and an artist's rate counts every ranked
+    rate at most equal to it, compared as exact fractions."""
+    rates = {a: Fraction(e, r) for a, (e, r) in totals.items() if r > 0}
+    ordered = sorted(rates.values())
+    ranked = len(ordered)
+    return {a: Standing(bisect_right(ordered, rate), ranked) for a, rate in rates.items()}
 
 
 def rank_standing(artist_id: str, totals: Mapping[str, tuple[int, int]]) -> Standing:
-    """The artist's standing among `totals` (artist -> (engagements, reach) over the window):
-    only artists with reach > 0 are ranked."""
-    ranked = {a: t for a, t in totals.items() if t[1] > 0}
-    if artist_id not in ranked:
-        return Standing(0, len(ranked))
-    mine = ranked[artist_id]
-    below = sum(rate_at_most(e, r, *mine) for e, r in ranked.values())
-    return Standing(below, len(ranked))
+    """The artist's standing among `totals`; 0 of N when the artist is not ranked."""
+    everyone = rank_all(totals)
+    return everyone.get(artist_id, Standing(0, len(everyone)))
 
 
 def percentile(standing: Standing) -> Decimal:

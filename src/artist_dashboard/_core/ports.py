@@ -87,7 +87,7 @@ class DayFiguresRepo(Protocol):
     def standing(self, artist_id: str, first: date, last: date) -> Standing:
         """The artist's standing over the days among every artist with views + plays > 0 in
         them, each (artist, day) taking its row where there is one, else its events
-        (`analytics.day_figures`), rates compared as exact fractions (`rate_at_most`)."""
+        (`analytics.day_figures`), rates compared as exact fractions (`analytics.rank_all`)."""
 
 
 class AudienceRepo(Protocol):

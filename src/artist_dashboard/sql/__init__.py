@@ -17,14 +17,25 @@ another; ``_database`` opens the URL the command line is given.
 """
 
 from ._aggregates import ReconcileReport, maintain, reconcile, stop_maintaining
-from ._load import LoadReport, load_dataset_into, load_records_into
-from ._schema import DashboardTables, TableMap, UtcDateTime, dashboard_tables, metadata, tables
+from ._load import LoadReport, Sources, load_dataset_into, load_records_into
+from ._rollup import RollupReport, rollup
+from ._schema import (
+    DashboardTables,
+    TableMap,
+    UtcDateTime,
+    dashboard_tables,
+    metadata,
+    sources_metadata,
+    tables,
+)
 from ._store import SqlStore
 
 __all__ = [
     "DashboardTables",
     "LoadReport",
     "ReconcileReport",
+    "RollupReport",
+    "Sources",
     "SqlStore",
     "TableMap",
     "UtcDateTime",
@@ -34,6 +45,8 @@ __all__ = [
     "maintain",
     "metadata",
     "reconcile",
+    "rollup",
+    "sources_metadata",
     "stop_maintaining",
     "tables",
 ]

@@ -6,6 +6,8 @@ exist, and how to open a real transaction on SQLite.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import Connection, Index, Table, inspect, text
 from sqlalchemy.schema import CreateIndex
 
@@ -100,7 +102,7 @@ def missing_indexes(conn: Connection, target: DashboardTables) -> list[Index]:
     """The declared indexes of the tables that exist, which the database lacks."""
     inspector = inspect(conn)
     missing: list[Index] = []
-    for table in (target.users, target.posts, target.post_collaborators, target.follows):
+    for table in (*target.core, *target.events, target.daily, target.earnings):
         if not inspector.has_table(table.name, schema=table.schema):
             continue
         present = index_names(conn, table)
@@ -113,3 +115,9 @@ def missing_indexes(conn: Connection, target: DashboardTables) -> list[Index]:
 def index_ddl(conn: Connection, index: Index) -> str:
     """The CREATE INDEX statement for `index` on this database."""
     return str(CreateIndex(index).compile(dialect=conn.dialect))
+
+
+def existing(conn: Connection, candidates: Iterable[Table]) -> list[Table]:
+    """The tables among `candidates` that the database has."""
+    inspector = inspect(conn)
+    return [t for t in candidates if inspector.has_table(t.name, schema=t.schema)]

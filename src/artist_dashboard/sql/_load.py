@@ -12,27 +12,29 @@ from sqlalchemy import (
     Column,
     Connection,
     Engine,
+    MetaData,
     Table,
     delete,
     literal,
     select,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
 from .._core.errors import DashboardError
-from .._core.records import Follow, Post, User
+from .._core.records import DailyAnalytics, Earning, Follow, Post, PostEvent, User
+from .._core.rules import POST_COUNTERS
 from ..dataset import (
     OnProblem,
     Problem,
     check_dataset,
-    iter_follows,
-    iter_posts,
-    iter_users,
+    configured_sources,
+    iter_records,
 )
-from ._catalog import begin_sqlite, index_names, missing_indexes
-from ._schema import DashboardTables, tables
+from ._catalog import begin_sqlite, existing, index_names, missing_indexes
+from ._schema import DashboardTables, standings_tables, tables
 
 _T = TypeVar("_T")
 
@@ -115,6 +117,52 @@ def _follow_row(follow: Follow) -> dict[str, Any]:
     }
 
 
+def _event_row(event: PostEvent) -> dict[str, Any]:
+    # The author is filled from the post once the load's posts and events are all written.
+    row = {
+        "id": event.id,
+        "post_id": event.post_id,
+        "author_id": None,
+        "user_id": event.user_id,
+        "created_at": event.created_at,
+    }
+    if event.key[0] == "post_engagement_events":
+        row["type"] = event.kind
+    return row
+
+
+def _daily_row(row: DailyAnalytics) -> dict[str, Any]:
+    return {
+        "artist_id": row.artist_id,
+        "date": row.day,
+        **{k: getattr(row, k) for k in POST_COUNTERS},
+    }
+
+
+def _earning_row(entry: Earning, exact_text: bool) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "artist_id": entry.artist_id,
+        # SQLite keeps the amount as its exact text; PostgreSQL as NUMERIC.
+        "amount": str(entry.amount) if exact_text else entry.amount,
+        "currency": entry.currency,
+        "created_at": entry.created_at,
+    }
+
+
+@frozen
+class Sources:
+    """The analytics sources to load: each one given (even empty) is configured — its table
+    is created — and the others are left as they are. `events` go to the table of their
+    collection; `event_sources` names the event collections configured (by default those of
+    the events given)."""
+
+    events: Iterable[PostEvent] | None = None
+    event_sources: frozenset[str] | None = None
+    daily: Iterable[DailyAnalytics] | None = None
+    earnings: Iterable[Earning] | None = None
+
+
 def load_dataset_into(
     engine: Engine,
     folder: str | Path,
@@ -126,10 +174,12 @@ def load_dataset_into(
 ) -> LoadReport:
     """Create the tables that are missing and upsert the dataset, all in one transaction.
 
-    Loading the same dataset twice changes nothing; a record whose id exists is replaced (a
-    post's collaborators with it). Bad lines go to `on_problem` and are skipped; with
-    ``strict=True`` the whole dataset is read and checked first, and nothing is written if any
-    line is bad. A load that fails or is killed leaves the tables as they were.
+    The core tables are always created; an analytics source's table only when the dataset has
+    its file (that is what makes the source configured), and the other sources are left as
+    they are. Loading the same dataset twice changes nothing; a record whose key exists is
+    replaced (a post's collaborators with it). Bad lines go to `on_problem` and are skipped;
+    with ``strict=True`` the whole dataset is read and checked first, and nothing is written
+    if any line is bad. A load that fails or is killed leaves the tables as they were.
     """
     problems: list[Problem] = []
 
@@ -140,13 +190,26 @@ def load_dataset_into(
 
     if strict:
         check_dataset(folder)
+    present = set(configured_sources(folder))
+    event_sources = frozenset(present - {"daily_artist_analytics", "earnings"})
+
+    def read(name: str) -> Iterator[Any]:
+        return iter_records(folder, name, report)
+
+    sources = Sources(
+        events=(e for n in sorted(event_sources) for e in read(n)) if event_sources else None,
+        event_sources=event_sources,
+        daily=read("daily_artist_analytics") if "daily_artist_analytics" in present else None,
+        earnings=read("earnings") if "earnings" in present else None,
+    )
     counts = load_records_into(
         engine,
-        iter_users(folder, report),
-        iter_posts(folder, report),
-        iter_follows(folder, report),
+        read("users"),
+        read("posts"),
+        read("follows"),
         target,
         batch_size=batch_size,
+        sources=sources,
     )
     return LoadReport(*counts, problems=tuple(problems))
 
@@ -159,40 +222,108 @@ def load_records_into(
     target: DashboardTables = tables,
     *,
     batch_size: int = 5000,
+    sources: Sources = Sources(),
 ) -> tuple[int, int, int]:
     """Create missing tables and upsert records; returns how many users, posts, follows.
 
     One transaction: the secondary indexes of empty tables are dropped, the rows written in
     batches of `batch_size`, and every declared index (re)built before it commits — so a load
     killed at any point leaves the tables and their indexes as they were, and any load
-    restores an index an earlier failure left missing.
+    restores an index an earlier failure left missing. `sources` are loaded the same way.
     """
     dialect = engine.dialect.name
-    target.metadata.create_all(engine, checkfirst=True)
+    events = list(sources.events) if sources.events is not None else None
+    event_sources = sources.event_sources
+    if events is not None and event_sources is None:
+        event_sources = frozenset(e.key[0] for e in events)
+    wanted = [target.source(n) for n in sorted(event_sources or ())]
+    if sources.daily is not None:
+        wanted.append(target.daily)
+    if sources.earnings is not None:
+        wanted.append(target.earnings)
+    target.metadata.create_all(engine, tables=list(target.core), checkfirst=True)
+    target.sources_metadata.create_all(engine, tables=wanted, checkfirst=True)
     with engine.begin() as conn:
         if dialect == "postgresql":
             # A naive ``timestamp`` column of an existing schema receives UTC.
             conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
         else:
             begin_sqlite(conn, immediate=True)  # else pysqlite runs the DDL outside it
-        _drop_indexes_of_empty_tables(conn, target)
+        _drop_indexes_of_empty_tables(conn, [*target.core[1:], *wanted])
         written_users = _write(conn, target.users, ["id"], users, _user_row, batch_size)
-        written_posts = _write_posts(conn, target, posts, batch_size)
+        with_authors = [t for t in existing(conn, target.events) if "author_id" in t.c]
+        written_posts = _write_posts(conn, target, posts, batch_size, with_authors)
         keys = ["follower_id", "followee_id"]
         written_follows = _write(conn, target.follows, keys, follows, _follow_row, batch_size)
+        for name in sorted(event_sources or ()):
+            table = target.source(name)
+            mine = (e for e in events or () if e.key[0] == name)
+            _write(conn, table, ["id"], mine, _event_row, batch_size)
+        if sources.daily is not None:
+            keys = ["artist_id", "date"]
+            _write(conn, target.daily, keys, sources.daily, _daily_row, batch_size)
+        if sources.earnings is not None:
+            exact_text = dialect != "postgresql"
+            _write(
+                conn,
+                target.earnings,
+                ["id"],
+                sources.earnings,
+                lambda entry: _earning_row(entry, exact_text),
+                batch_size,
+            )
+        filled = [t for t in existing(conn, target.events) if "author_id" in t.c]
+        _fill_event_authors(conn, target, filled)
+        if events is not None or sources.daily is not None:
+            _forget_standings(conn)
         for index in missing_indexes(conn, target):
             index.create(conn)
     _analyze(engine, target)
     return written_users, written_posts, written_follows
 
 
-def _drop_indexes_of_empty_tables(conn: Connection, target: DashboardTables) -> None:
+def _author_of(target: DashboardTables, events: Table) -> Any:
+    p = target.posts.c
+    return select(p.author_id).where(p.id == events.c.post_id).scalar_subquery()
+
+
+def _fill_event_authors(conn: Connection, target: DashboardTables, tables: list[Table]) -> None:
+    """Each event's ``author_id`` is its post's author, NULL when the post does not exist:
+    fill it for the events just written (and any whose post has arrived since)."""
+    for table in tables:
+        author = _author_of(target, table)
+        conn.execute(update(table).where(table.c.author_id.is_(None)).values(author_id=author))
+
+
+def _resync_event_authors(
+    conn: Connection, target: DashboardTables, tables: list[Table], post_ids: list[str]
+) -> None:
+    """The posts just written may have changed hands: their events follow (by post id)."""
+    for table in tables:
+        author = _author_of(target, table)
+        e = table.c
+        conn.execute(
+            update(table)
+            .where(e.post_id.in_(post_ids), e.author_id.is_distinct_from(author))
+            .values(author_id=author)
+        )
+
+
+def _forget_standings(conn: Connection) -> None:
+    """The rollup's standings were computed from what this load changed: drop them, so the
+    dashboards compute the standing live until the next rollup."""
+    windows, standings = standings_tables(MetaData())
+    for table in existing(conn, (standings, windows)):
+        conn.execute(delete(table))
+
+
+def _drop_indexes_of_empty_tables(conn: Connection, candidates: Iterable[Table]) -> None:
     """Drop the secondary indexes of tables that are empty now, to build them once at the end.
 
     One sorted index build is several times cheaper than keeping an index up to date row by
     row; tables that already hold data keep their indexes.
     """
-    for table in (target.posts, target.post_collaborators, target.follows):
+    for table in candidates:
         if conn.execute(select(literal(1)).select_from(table).limit(1)).first() is not None:
             continue
         present = index_names(conn, table)
@@ -203,10 +334,9 @@ def _drop_indexes_of_empty_tables(conn: Connection, target: DashboardTables) -> 
 
 def _analyze(engine: Engine, target: DashboardTables) -> None:
     """Fresh planner statistics, and on PostgreSQL the visibility map for index-only scans."""
-    names = [
-        engine.dialect.identifier_preparer.format_table(t)
-        for t in (target.users, target.posts, target.post_collaborators, target.follows)
-    ]
+    with engine.connect() as conn:
+        present = existing(conn, (*target.core, *target.events, target.daily, target.earnings))
+    names = [engine.dialect.identifier_preparer.format_table(t) for t in present]
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(names)}")
@@ -232,7 +362,11 @@ def _write(
 
 
 def _write_posts(
-    conn: Connection, target: DashboardTables, posts: Iterable[Post], batch_size: int
+    conn: Connection,
+    target: DashboardTables,
+    posts: Iterable[Post],
+    batch_size: int,
+    event_tables: list[Table],
 ) -> int:
     write = _Writer(conn, _upsert(target.posts, ["id"], conn.dialect.name), target.posts)
     collaborators = target.post_collaborators
@@ -250,6 +384,7 @@ def _write_posts(
         )
         if pairs:
             add_pairs(conn, pairs)
+        _resync_event_authors(conn, target, event_tables, [p.id for p in batch])
         written += len(batch)
     return written
 

@@ -15,6 +15,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     Dialect,
     Index,
@@ -119,13 +120,41 @@ class TableMap:
 
 @frozen
 class DashboardTables:
-    """The four tables the store reads, addressed by the library's column names."""
+    """The tables the store reads, addressed by the library's column names: the four core
+    ones, and the five analytics sources (each used only where the database has it)."""
 
     metadata: MetaData
     users: Table
     posts: Table
     post_collaborators: Table
     follows: Table
+    view_events: Table
+    play_events: Table
+    engagement_events: Table
+    daily: Table
+    earnings: Table
+    #: The analytics sources' tables, apart from `metadata`: a source is configured when its
+    #: table exists, so a team creates only the ones it has.
+    sources_metadata: MetaData
+
+    @property
+    def core(self) -> tuple[Table, Table, Table, Table]:
+        """The tables every database has: `load` always creates them."""
+        return self.users, self.posts, self.post_collaborators, self.follows
+
+    @property
+    def events(self) -> tuple[Table, Table, Table]:
+        return self.view_events, self.play_events, self.engagement_events
+
+    def source(self, name: str) -> Table:
+        """An analytics source's table by its collection's name (``"post_view_events"``…)."""
+        return {
+            "post_view_events": self.view_events,
+            "post_play_events": self.play_events,
+            "post_engagement_events": self.engagement_events,
+            "daily_artist_analytics": self.daily,
+            "earnings": self.earnings,
+        }[name]
 
 
 def dashboard_tables(
@@ -135,14 +164,24 @@ def dashboard_tables(
     posts: TableMap = TableMap("posts"),
     post_collaborators: TableMap = TableMap("post_collaborators"),
     follows: TableMap = TableMap("follows"),
+    view_events: TableMap = TableMap("post_view_events"),
+    play_events: TableMap = TableMap("post_play_events"),
+    engagement_events: TableMap = TableMap("post_engagement_events"),
+    daily: TableMap = TableMap("daily_artist_analytics"),
+    earnings: TableMap = TableMap("earnings"),
+    sources_metadata: MetaData | None = None,
 ) -> DashboardTables:
     """Describe the tables, under their default names or the ones an existing schema uses.
 
     The `Table`s always expose the library's column names as keys (``posts.c.author_id``);
     the names in the database are the mapped ones. Indexes for the dashboard's queries are
-    declared too; ``metadata.create_all`` (or your migrations) creates them.
+    declared too; ``metadata.create_all`` (or your migrations) creates them. The analytics
+    sources' tables go to `sources_metadata`, apart: a source is configured when its table
+    exists, so create only those you have (``sources_metadata.create_all(engine,
+    tables=[t.daily])``).
     """
     metadata = metadata if metadata is not None else MetaData()
+    sources_metadata = sources_metadata if sources_metadata is not None else MetaData()
 
     def col(where: TableMap, key: str, *args: Any, **kwargs: Any) -> Column[Any]:
         return Column(where.columns.get(key) or key, *args, key=key, **kwargs)
@@ -221,7 +260,85 @@ def dashboard_tables(
         Index(f"ix_{post_collaborators.name}_author", c.author_id, c.post_id, c.user_id)
     # followers, new followers, recent followers: a range of one followee's follows by time.
     Index(f"ix_{follows.name}_followee_created", f.followee_id, f.created_at, f.follower_id)
-    return DashboardTables(metadata, user_table, post_table, collaborator_table, follow_table)
+    sources = _source_tables(sources_metadata, col, view_events, play_events, engagement_events)
+    return DashboardTables(
+        metadata,
+        user_table,
+        post_table,
+        collaborator_table,
+        follow_table,
+        *sources,
+        _daily_table(sources_metadata, col, daily),
+        _earnings_table(sources_metadata, col, earnings),
+        sources_metadata,
+    )
+
+
+_Col = Any  # (TableMap, key, *args, **kwargs) -> Column: a column under its mapped name
+
+
+def _source_tables(metadata: MetaData, col: _Col, *maps: TableMap) -> tuple[Table, Table, Table]:
+    """The three event tables. ``author_id`` is the author of the event's post (NULL when the
+    post does not exist), which `load` keeps; map it to None to have the store join posts."""
+    made = []
+    for where in maps:
+        engagements = where is maps[2]
+        knows_author = where.columns.get("author_id", "author_id") is not None
+        table = Table(
+            where.name,
+            metadata,
+            col(where, "id", _ID, primary_key=True),
+            col(where, "post_id", _ID, nullable=False),
+            *([col(where, "author_id", _ID)] if knows_author else []),
+            col(where, "user_id", _ID),
+            col(where, "created_at", UtcDateTime, nullable=False),
+            *([col(where, "type", String(16), nullable=False)] if engagements else []),
+            schema=where.schema,
+        )
+        e = table.c
+        detail = e.type if engagements else e.user_id
+        if knows_author:
+            # event_days and count_non_followers: an artist's events in a time range, from the
+            # index alone (the engagement type, or the viewer, carried in it).
+            Index(f"ix_{where.name}_author_created", e.author_id, e.created_at, detail)
+            # rollup and the standing: every artist's events of some days, by time.
+            Index(f"ix_{where.name}_created", e.created_at, e.author_id, detail)
+        # load: the events of a post whose author changed.
+        Index(f"ix_{where.name}_post", e.post_id)
+        made.append(table)
+    return made[0], made[1], made[2]
+
+
+def _daily_table(metadata: MetaData, col: _Col, where: TableMap) -> Table:
+    table = Table(
+        where.name,
+        metadata,
+        col(where, "artist_id", _ID, nullable=False),
+        col(where, "date", Date, nullable=False),
+        *(col(where, k, BigInteger, server_default="0") for k in rules.POST_COUNTERS),
+        PrimaryKeyConstraint("artist_id", "date"),
+        schema=where.schema,
+    )
+    # The standing: every artist's rows of some days (the key serves one artist's range).
+    Index(f"ix_{where.name}_date", table.c.date, table.c.artist_id)
+    return table
+
+
+def _earnings_table(metadata: MetaData, col: _Col, where: TableMap) -> Table:
+    table = Table(
+        where.name,
+        metadata,
+        col(where, "id", _ID, primary_key=True),
+        col(where, "artist_id", _ID, nullable=False),
+        # Exact: NUMERIC on PostgreSQL; the amount's own text on SQLite, summed exactly.
+        col(where, "amount", Text().with_variant(Numeric(), "postgresql"), nullable=False),
+        col(where, "currency", String(3), nullable=False),
+        col(where, "created_at", UtcDateTime, nullable=False),
+        schema=where.schema,
+    )
+    # revenue: an artist's entries in a time range.
+    Index(f"ix_{where.name}_artist_created", table.c.artist_id, table.c.created_at)
+    return table
 
 
 def live_post(
@@ -319,6 +436,28 @@ def follow_days_table(metadata: MetaData, name: str = "artist_follow_days") -> T
     )
 
 
+def standings_tables(metadata: MetaData) -> tuple[Table, Table]:
+    """The standing of every ranked artist over one window, as the rollup last computed it
+    (`artist_standings`), and the windows it computed (`artist_standing_windows`, with how
+    many artists were ranked): a dashboard reads its standing with one key lookup."""
+    windows = Table(
+        "artist_standing_windows",
+        metadata,
+        Column("last_day", Date, primary_key=True),
+        Column("first_day", Date, nullable=False),
+        Column("ranked", BigInteger, nullable=False),
+    )
+    standings = Table(
+        "artist_standings",
+        metadata,
+        Column("last_day", Date, primary_key=True),
+        Column("artist_id", _ID, primary_key=True),
+        Column("at_or_below", BigInteger, nullable=False),
+        Column("ranked", BigInteger, nullable=False),
+    )
+    return windows, standings
+
+
 def post_credits_table(metadata: MetaData, name: str = "artist_post_credits") -> Table:
     """The `credit_pairs` the maintained ``collaborations`` figures were counted from."""
     return Table(
@@ -329,6 +468,28 @@ def post_credits_table(metadata: MetaData, name: str = "artist_post_credits") ->
     )
 
 
+class utc_day(FunctionElement[Any]):
+    """The UTC calendar day of a stored time: an instant belongs to its UTC date. The store and
+    the rollup read in a UTC session on PostgreSQL, so the cast is the UTC date for both
+    ``timestamptz`` and naive UTC ``timestamp`` columns; SQLite keeps naive UTC text."""
+
+    type = Date()
+    inherit_cache = True
+    name = "utc_day"
+
+
+@compiles(utc_day)
+def _utc_day_default(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"CAST({compiler.process(element.clauses, **kw)} AS DATE)"
+
+
+@compiles(utc_day, "sqlite")
+def _utc_day_sqlite(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"substr({compiler.process(element.clauses, **kw)}, 1, 10)"
+
+
 #: The default tables, for a team's migrations (``target_metadata = metadata``).
 tables = dashboard_tables()
 metadata = tables.metadata
+#: The analytics sources' default tables (create the ones you have).
+sources_metadata = tables.sources_metadata

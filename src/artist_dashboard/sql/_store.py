@@ -9,8 +9,8 @@ lookups in ``artist_stats`` instead.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from datetime import datetime, timedelta
+from contextlib import AbstractContextManager, contextmanager
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +37,10 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from .._core import rules
 from .._core.build import Repos
-from .._core.records import Follow, Post, PostTotals, User
+from .._core.records import CurrencyTotal, DayFigures, Follow, Post, PostTotals, Standing, User
 from .._core.values import as_utc, log
-from ._catalog import begin_sqlite, index_ddl, installed, missing_indexes
+from ._analytics import AnalyticsQueries, AnalyticsReader
+from ._catalog import begin_sqlite, existing, index_ddl, installed, missing_indexes
 from ._schema import (
     _ID,
     STATS_FIGURES,
@@ -50,6 +51,7 @@ from ._schema import (
     follow_days_table,
     live_post,
     score_expression,
+    standings_tables,
     stats_table,
     tables,
 )
@@ -388,20 +390,45 @@ class SqlStore:
         self._postgres = engine.dialect.name == "postgresql"
         self._file = _sqlite_file(engine)
         self._identity = _identity(self._file)
+        metadata = MetaData()
+        snapshot = standings_tables(metadata)
         with engine.connect() as conn:
             if maintained is None:
                 maintained = installed(conn)
             _warn_missing_indexes(conn, tables)
-        metadata = MetaData()
+            sources = existing(conn, (*tables.events, tables.daily, tables.earnings))
+            snapshot_there = len(existing(conn, snapshot)) == len(snapshot)
         kept = (stats_table(metadata), follow_days_table(metadata)) if maintained else None
         self.maintained = maintained
+        #: The analytics sources the database has (SPEC §6.3: a source is configured when its
+        #: table exists), looked at once, when the store is created.
+        self.sources = frozenset(t.name for t in sources)
         self._queries = _Queries(tables, self._postgres, kept)
+        present = {_name_of(tables, t) for t in sources}
+        self._analytics = AnalyticsQueries(tables, present, snapshot if snapshot_there else None)
+        events = present & {"post_view_events", "post_play_events", "post_engagement_events"}
+        #: Which optional ports the store answers: day figures, the audience, revenue.
+        self._configured = (
+            bool(events) or "daily_artist_analytics" in present,
+            bool(events & {"post_view_events", "post_play_events"}),
+            "earnings" in present,
+        )
         self._timeout_ms = None if statement_timeout is None else int(statement_timeout * 1000)
 
     @property
     def repos(self) -> Repos:
+        """The ports for `build_dashboard`: each dashboard reads in one snapshot, which also
+        answers the analytics sources the database has."""
+        days, audience, revenue = self._configured
         return Repos(
-            users=self, posts=self, follows=self, open_snapshot=self.snapshot, check=self.check
+            users=self,
+            posts=self,
+            follows=self,
+            open_snapshot=self.snapshot,
+            check=self.check,
+            days=self if days else None,
+            audience=self if audience else None,
+            revenue=self if revenue else None,
         )
 
     def check(self) -> None:
@@ -438,8 +465,19 @@ class SqlStore:
                         conn.exec_driver_sql(f"SET LOCAL statement_timeout = {self._timeout_ms}")
                 else:
                     begin_sqlite(conn)
-                yield Repos.of(_Reader(conn, self._queries))
+                yield self._ports(conn)
                 transaction.rollback()
+
+    def _ports(self, conn: Connection) -> Repos:
+        """The ports, and each configured analytics source, bound to one connection."""
+        reader = AnalyticsReader(conn, self._analytics)
+        days, audience, revenue = self._configured
+        return Repos.of(
+            _Reader(conn, self._queries),
+            days=reader if days else None,
+            audience=reader if audience else None,
+            revenue=reader if revenue else None,
+        )
 
     # The ports, each in a transaction of its own.
 
@@ -487,6 +525,31 @@ class SqlStore:
         with self.snapshot() as r:
             return r.follows.recent_followers(user_id, after, until, limit)
 
+    def _analytics_reader(self) -> AbstractContextManager[AnalyticsReader]:
+        return _reader_of(self.snapshot())
+
+    def daily_rows(self, artist_id: str, first: date, last: date) -> Sequence[DayFigures]:
+        with self._analytics_reader() as r:
+            return r.daily_rows(artist_id, first, last)
+
+    def event_days(
+        self, artist_id: str, first: date, last: date, until: datetime
+    ) -> Sequence[DayFigures]:
+        with self._analytics_reader() as r:
+            return r.event_days(artist_id, first, last, until)
+
+    def standing(self, artist_id: str, first: date, last: date) -> Standing:
+        with self._analytics_reader() as r:
+            return r.standing(artist_id, first, last)
+
+    def count_non_followers(self, artist_id: str, after: datetime, until: datetime) -> int:
+        with self._analytics_reader() as r:
+            return r.count_non_followers(artist_id, after, until)
+
+    def revenue(self, artist_id: str, after: datetime, until: datetime) -> Sequence[CurrencyTotal]:
+        with self._analytics_reader() as r:
+            return r.revenue(artist_id, after, until)
+
 
 def _sqlite_file(engine: Engine) -> Path | None:
     """The file of a SQLite database (None for memory databases and other databases)."""
@@ -520,3 +583,28 @@ def _warn_missing_indexes(conn: Connection, target: DashboardTables) -> None:
             len(missing),
             "; ".join(index_ddl(conn, index) for index in missing),
         )
+
+
+def _name_of(target: DashboardTables, table: Table) -> str:
+    """The collection a source table holds (its default name), whatever it is called."""
+    for name in (
+        "post_view_events",
+        "post_play_events",
+        "post_engagement_events",
+        "daily_artist_analytics",
+        "earnings",
+    ):
+        if target.source(name) is table:
+            return name
+    raise ValueError(f"{table.name} is not an analytics source")
+
+
+@contextmanager
+def _reader_of(snapshot: AbstractContextManager[Repos]) -> Iterator[AnalyticsReader]:
+    """The analytics reader of a snapshot (every store method runs in one of its own)."""
+    with snapshot as repos:
+        for source in (repos.days, repos.audience, repos.revenue):
+            if isinstance(source, AnalyticsReader):
+                yield source
+                return
+        raise LookupError("this database has no analytics source")

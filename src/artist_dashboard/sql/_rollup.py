@@ -1,0 +1,169 @@
+"""SQL adapter: the rollup (SPEC §6.2) — ``daily_artist_analytics`` recomputed from the events
+for whole days, set-based and atomic, and the standing of every artist computed once for the
+window that ends yesterday, so no dashboard has to rank every artist.
+
+After a rollup every (artist, day) of the range has exactly the row its events give and none
+where it has none; rows a team imported for those days are replaced or removed. Running it
+twice changes nothing. It never touches today or later.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from attrs import frozen
+from sqlalchemy import (
+    Connection,
+    Engine,
+    MetaData,
+    Table,
+    and_,
+    bindparam,
+    delete,
+    exists,
+    insert,
+    literal_column,
+    or_,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from .._core import analytics
+from .._core.errors import DashboardError, InvalidOptions
+from .._core.rules import POST_COUNTERS
+from ._analytics import AnalyticsQueries, AnalyticsReader
+from ._catalog import begin_sqlite, existing
+from ._schema import DashboardTables, standings_tables, tables
+
+__all__ = ["RollupReport", "rollup"]
+
+_DAY = timedelta(days=1)
+_EVENT_SOURCES = ("post_view_events", "post_play_events", "post_engagement_events")
+
+
+@frozen
+class RollupReport:
+    """What a rollup did: the days it covered (None when the range was empty), the daily rows
+    it wrote (new or changed) and removed, and how many artists it ranked for the standing."""
+
+    first: date | None
+    last: date | None
+    days: int
+    rows_written: int
+    rows_removed: int
+    ranked: int
+
+
+def rollup(
+    engine: Engine,
+    target: DashboardTables = tables,
+    *,
+    first: date | None = None,
+    last: date | None = None,
+    now: datetime | None = None,
+) -> RollupReport:
+    """Recompute ``daily_artist_analytics`` from the events for the whole days
+    `first` … `last` (by default yesterday, UTC; `first` defaults to `last`).
+
+    A range reaching today or later stops at yesterday; one that this leaves empty does
+    nothing. `first` after `last` is `InvalidOptions`. Without an event table it refuses
+    (`DashboardError`) and changes nothing, so imported rows are never wiped by mistake. It
+    creates the daily table when missing. One transaction: readers see the days before or
+    after, never between; then the standing of every artist for the window ending yesterday.
+    """
+    now = now if now is not None else datetime.now(UTC)
+    yesterday = analytics.utc_day(now) - _DAY
+    last = last if last is not None else yesterday
+    first = first if first is not None else last
+    if first > last:
+        raise InvalidOptions(f"the first day {first} is after the last day {last}")
+    with engine.connect() as conn:
+        present = {n for n in _EVENT_SOURCES if existing(conn, [target.source(n)])}
+    if not present:
+        raise DashboardError(
+            "the rollup needs an event source (post_view_events, post_play_events or "
+            "post_engagement_events) and the database has none; nothing was changed"
+        )
+    target.sources_metadata.create_all(engine, tables=[target.daily], checkfirst=True)
+    windows, standings = standings_tables(MetaData())
+    for table in (windows, standings):
+        table.create(engine, checkfirst=True)
+    last = min(last, yesterday)
+    queries = AnalyticsQueries(target, {*present, "daily_artist_analytics"}, snapshot=None)
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            conn = conn.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            if engine.dialect.name == "postgresql":
+                conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+            else:
+                begin_sqlite(conn, immediate=True)
+            written = removed = 0
+            if first <= last:
+                written, removed = _settle_days(conn, target, queries, first, last)
+            ranked = _rank_everyone(conn, queries, now, windows, standings)
+    days = (last - first).days + 1 if first <= last else 0
+    return RollupReport(
+        first if days else None, last if days else None, days, written, removed, ranked
+    )
+
+
+def _settle_days(
+    conn: Connection, target: DashboardTables, queries: AnalyticsQueries, first: date, last: date
+) -> tuple[int, int]:
+    """Make the days' rows exactly what their events give; (written, removed)."""
+    assert queries.every_event_day is not None
+    daily = target.daily
+    d = daily.c
+    span = {
+        "start": analytics.day_start(first),
+        "end": analytics.day_start(last + _DAY),
+    }
+    computed = queries.every_event_day.subquery("computed")
+    in_range = and_(d.date >= bindparam("first"), d.date <= bindparam("last"))
+    removed = conn.execute(
+        delete(daily).where(
+            in_range,
+            ~exists()
+            .select_from(computed)
+            .where(computed.c.artist == d.artist_id, computed.c.day == d.date),
+        ),
+        {"first": first, "last": last, **span},
+    ).rowcount
+    rows = select(computed.c.artist, computed.c.day, *(computed.c[k] for k in POST_COUNTERS))
+    columns = ["artist_id", "date", *POST_COUNTERS]
+    upsert: postgresql.Insert | sqlite.Insert
+    if conn.dialect.name == "postgresql":
+        upsert = postgresql.insert(daily).from_select(columns, rows)
+    else:
+        # "WHERE true" tells SQLite's parser that ON CONFLICT belongs to the INSERT.
+        upsert = sqlite.insert(daily).from_select(columns, rows.where(literal_column("1") == 1))
+    differs = or_(*(d[k].is_distinct_from(upsert.excluded[k]) for k in POST_COUNTERS))
+    settle = upsert.on_conflict_do_update(
+        index_elements=["artist_id", "date"],
+        set_={k: upsert.excluded[k] for k in POST_COUNTERS},
+        where=differs,
+    )
+    # SQLAlchemy keeps an INSERT's row count only when asked to.
+    written = conn.execute(settle.execution_options(preserve_rowcount=True), span).rowcount
+    return max(written, 0), max(removed, 0)
+
+
+def _rank_everyone(
+    conn: Connection, queries: AnalyticsQueries, now: datetime, windows: Table, standings: Table
+) -> int:
+    """The standing of every artist over the window ending yesterday, ranked by the core's
+    rule, replacing any earlier window's."""
+    first, last = analytics.standing_days(now)
+    totals = AnalyticsReader(conn, queries).standing_totals(first, last)
+    everyone = analytics.rank_all(totals)
+    conn.execute(delete(standings))
+    conn.execute(delete(windows))
+    conn.execute(insert(windows), [{"last_day": last, "first_day": first, "ranked": len(everyone)}])
+    rows = [
+        {"last_day": last, "artist_id": a, "at_or_below": s.at_or_below, "ranked": s.ranked}
+        for a, s in everyone.items()
+    ]
+    for start in range(0, len(rows), 5000):
+        conn.execute(insert(standings), rows[start : start + 5000])
+    return len(everyone)
