@@ -27,6 +27,7 @@ from ._core.build import DashboardOptions, Repos
 from ._core.ports import Clock
 from ._http.auth import Authenticator
 from ._http.service import (
+    CHART_CSV_PATH,
     DASHBOARD_PATH,
     OPENAPI_PATH,
     PROFILE_OVERVIEW_PATH,
@@ -69,6 +70,14 @@ def routes(http: DashboardHttp) -> list[Route]:
         )
         return _response(answer)
 
+    async def chart(request: Request) -> Response:
+        if request.method not in _READ:
+            return _response(http.method_not_allowed(_READ))
+        answer = await http.chart_csv_async(
+            authorization=request.headers.getlist("authorization"), query=request.url.query
+        )
+        return _response(answer)
+
     async def profile_overview(request: Request) -> Response:
         if request.method not in _READ:
             return _response(http.method_not_allowed(_READ))
@@ -87,6 +96,7 @@ def routes(http: DashboardHttp) -> list[Route]:
 
     return [
         Route(DASHBOARD_PATH, dashboard, methods=_ALL_METHODS),
+        Route(CHART_CSV_PATH, chart, methods=_ALL_METHODS),
         Route(READY_PATH, ready, methods=_ALL_METHODS),
         Route(PROFILE_OVERVIEW_PATH, profile_overview, methods=_ALL_METHODS),
         Route(OPENAPI_PATH, openapi, methods=_ALL_METHODS),

@@ -7,16 +7,25 @@ collaborations, and "New track" (score 90 + 10 + 8 + 5 = 113) is the top post.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 from ._core.build import build_dashboard
 from ._core.clock import FixedClock
-from ._core.records import Follow, Post, User
+from ._core.records import DailyAnalytics, Earning, Follow, Post, PostEvent, User
 from ._core.response import ArtistDashboard
 from ._core.wire import parse_instant
 from .memory import InMemoryStore
 
-__all__ = ["DEMO_NOW", "DEMO_USER_ID", "demo_dashboard", "demo_store"]
+__all__ = [
+    "DEMO_NOW",
+    "DEMO_USER_ID",
+    "demo_analytics_dashboard",
+    "demo_analytics_store",
+    "demo_dashboard",
+    "demo_sources",
+    "demo_store",
+]
 
 DEMO_USER_ID = "665f00000000000000000001"
 DEMO_NOW = parse_instant("2026-06-08T00:00:00.000Z")
@@ -143,3 +152,86 @@ def demo_store() -> InMemoryStore:
 def demo_dashboard() -> ArtistDashboard:
     """The demo artist's dashboard at `DEMO_NOW`."""
     return build_dashboard(DEMO_USER_ID, demo_store().repos, FixedClock(DEMO_NOW))
+
+
+# --- the analytics sources (SPEC §6): `demo --analytics` -----------------------------------
+
+#: Artists the demo artist is ranked against, each with one post and a steady audience:
+#: (views, plays, engagements) per day.
+_PEERS = [(40, 10, 1), (30, 30, 4), (80, 0, 3), (20, 20, 6), (60, 20, 2), (10, 10, 8), (25, 5, 9)]
+
+
+def demo_sources() -> tuple[
+    list[User], list[Post], list[PostEvent], list[DailyAnalytics], list[Earning]
+]:
+    """Sample sources around the demo: 60 days of events on the demo artist's posts (by fans
+    who follow and listeners who do not), daily rows imported for the older days, a few peer
+    artists to rank against, and a month of earnings with one refund."""
+    users, posts, follows = demo_records()
+    fans = [f.follower_id for f in follows if f.followee_id == DEMO_USER_ID]
+    listeners = [_oid(0x3000 + n) for n in range(60)]
+    mine = [p for p in posts if p.author_id == DEMO_USER_ID and not p.is_deleted]
+    events: list[PostEvent] = []
+    daily: list[DailyAnalytics] = []
+    today = DEMO_NOW.date()
+    for ago in range(60):
+        day = today - timedelta(days=ago)
+        # A daily row for days before the last week (as an import would give), events after.
+        views, plays = 20 + (ago * 7) % 13, 10 + (ago * 5) % 9
+        likes, comments, saves, shares = 3 + ago % 4, 1 + ago % 3, ago % 2, ago % 3 // 2
+        if ago >= 7:
+            daily.append(
+                DailyAnalytics(DEMO_USER_ID, day, views, plays, likes, comments, saves, shares)
+            )
+            continue
+        moment = datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(hours=9)
+        if moment > DEMO_NOW:
+            moment = DEMO_NOW - timedelta(hours=1)
+        kinds = (
+            ["view"] * views
+            + ["play"] * plays
+            + ["like"] * likes
+            + ["comment"] * comments
+            + ["save"] * saves
+            + ["share"] * shares
+        )
+        for n, kind in enumerate(kinds):
+            people = fans + listeners
+            viewer = people[(ago * 37 + n * 7) % len(people)]
+            events.append(
+                PostEvent(
+                    id=f"demo-{ago:02d}-{n:03d}",
+                    post_id=mine[n % len(mine)].id,
+                    created_at=moment + timedelta(minutes=n),
+                    kind=kind,
+                    user_id=viewer if n % 5 else None,  # one in five is anonymous
+                )
+            )
+    peers = [User(id=_oid(0x4000 + n), name=f"Peer {n + 1}") for n in range(len(_PEERS))]
+    peer_posts = [
+        Post(id=_oid(0x4100 + n), author_id=peer.id, created_at=DEMO_NOW - timedelta(days=90))
+        for n, peer in enumerate(peers)
+    ]
+    for (views, plays, engaged), peer in zip(_PEERS, peers, strict=True):
+        for ago in range(1, 31):
+            day = today - timedelta(days=ago)
+            daily.append(DailyAnalytics(peer.id, day, views, plays, engaged))
+    earnings = [
+        Earning(f"demo-pay-{n}", DEMO_USER_ID, Decimal(amount), "USD", DEMO_NOW - timedelta(days=d))
+        for n, (amount, d) in enumerate(
+            [("12.40", 2), ("8.05", 6), ("30.00", 11), ("-4.99", 12), ("15.335", 25), ("99.00", 45)]
+        )
+    ]
+    return [*users, *peers], [*posts, *peer_posts], events, daily, earnings
+
+
+def demo_analytics_store() -> InMemoryStore:
+    """The demo store with the sample analytics sources configured."""
+    users, posts, events, daily, earnings = demo_sources()
+    _, _, follows = demo_records()
+    return InMemoryStore(users, posts, follows, events=events, daily=daily, earnings=earnings)
+
+
+def demo_analytics_dashboard() -> ArtistDashboard:
+    """The demo artist's dashboard at `DEMO_NOW`, with the sample analytics sources."""
+    return build_dashboard(DEMO_USER_ID, demo_analytics_store().repos, FixedClock(DEMO_NOW))

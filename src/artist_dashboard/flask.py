@@ -18,6 +18,7 @@ from ._core.build import DashboardOptions, Repos
 from ._core.ports import Clock
 from ._http.auth import Authenticator
 from ._http.service import (
+    CHART_CSV_PATH,
     DASHBOARD_PATH,
     OPENAPI_PATH,
     PROFILE_OVERVIEW_PATH,
@@ -57,6 +58,15 @@ def create_blueprint(http: DashboardHttp, name: str = "artist_dashboard") -> Blu
         query = request.query_string.decode("latin-1")
         return _response(
             http.dashboard(authorization=request.headers.getlist("Authorization"), query=query)
+        )
+
+    @blueprint.route(CHART_CSV_PATH, methods=_ALL_METHODS, provide_automatic_options=False)
+    def chart() -> Response:
+        if request.method not in _READ:
+            return _response(http.method_not_allowed(_READ))
+        query = request.query_string.decode("latin-1")
+        return _response(
+            http.chart_csv(authorization=request.headers.getlist("Authorization"), query=query)
         )
 
     @blueprint.route(

@@ -12,8 +12,16 @@ from sqlalchemy import Engine, create_engine, delete
 from sqlalchemy.pool import StaticPool
 
 from artist_dashboard import Repos
-from artist_dashboard.sql import SqlStore, load_records_into, maintain, stop_maintaining, tables
-from artist_dashboard.testing import Dataset, Loader, StoreConformance
+from artist_dashboard.sql import (
+    Sources,
+    SqlStore,
+    load_records_into,
+    maintain,
+    sources_metadata,
+    stop_maintaining,
+    tables,
+)
+from artist_dashboard.testing import AnalyticsConformance, Dataset, Loader, StoreConformance
 
 
 def loader(engine: Engine, *, maintained: bool = False) -> Loader:
@@ -26,10 +34,19 @@ def loader(engine: Engine, *, maintained: bool = False) -> Loader:
 
     def load(dataset: Dataset) -> Repos:
         tables.metadata.create_all(engine)
+        sources_metadata.drop_all(engine)  # a source is configured only where the dataset has it
         with engine.begin() as conn:
+            conn.exec_driver_sql("DROP TABLE IF EXISTS artist_standings")
+            conn.exec_driver_sql("DROP TABLE IF EXISTS artist_standing_windows")
             for table in reversed(tables.metadata.sorted_tables):
                 conn.execute(delete(table))
-        load_records_into(engine, dataset.users, dataset.posts, dataset.follows)
+        sources = Sources(
+            events=dataset.events,
+            event_sources=dataset.event_sources if dataset.events is not None else None,
+            daily=dataset.daily,
+            earnings=dataset.earnings,
+        )
+        load_records_into(engine, dataset.users, dataset.posts, dataset.follows, sources=sources)
         store = SqlStore(engine)
         assert store.maintained is maintained
         return store.repos
@@ -84,3 +101,20 @@ class TestPostgresMaintained(StoreConformance):
     @pytest.fixture
     def load(self, postgres_engine: Engine) -> Loader:
         return loader(postgres_engine, maintained=True)
+
+
+class TestSqliteAnalytics(AnalyticsConformance):
+    """Every analytics kit test on SqlStore over SQLite."""
+
+    @pytest.fixture
+    def load(self, sqlite_engine: Engine) -> Loader:
+        return loader(sqlite_engine)
+
+
+@pytest.mark.postgres
+class TestPostgresAnalytics(AnalyticsConformance):
+    """Every analytics kit test on SqlStore over a real PostgreSQL server."""
+
+    @pytest.fixture
+    def load(self, postgres_engine: Engine) -> Loader:
+        return loader(postgres_engine)

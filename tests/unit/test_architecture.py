@@ -51,7 +51,7 @@ HOUSE: dict[str, list[list[str]]] = {
         ["_http.serving"],
         ["auth", "asgi", "flask"],
     ],
-    "kit": [["testing"]],
+    "kit": [["testing._strategies"], ["testing._kit"], ["testing"]],
     "command line": [["cli._database"], ["cli"], ["__main__"]],
 }
 BUILDS_ON: dict[str, set[str]] = {

@@ -6,8 +6,16 @@ import json
 from typing import Any
 
 from .._core.response import ArtistDashboard, ProfileOverview
-from .._core.wire import json_schema
-from .contract import DASHBOARD_PATH, JSON, PROBLEM_JSON, PROFILE_OVERVIEW_PATH, READY_PATH
+from .._core.wire import CHART_CSV_HEADER, json_schema
+from .contract import (
+    CHART_CSV_PATH,
+    CSV,
+    DASHBOARD_PATH,
+    JSON,
+    PROBLEM_JSON,
+    PROFILE_OVERVIEW_PATH,
+    READY_PATH,
+)
 
 PROBLEM_SCHEMA = {
     "type": "object",
@@ -81,6 +89,44 @@ def openapi_document() -> dict[str, Any]:
                                 }
                             },
                             "content": {JSON: {"schema": _ref("ArtistDashboard")}},
+                        },
+                        "400": _problem("A query parameter was given."),
+                        "401": _problem(
+                            "No valid bearer token, or its subject is no longer a user.",
+                            **{"WWW-Authenticate": "Bearer challenge (RFC 6750)"},
+                        ),
+                        "500": _problem("An unexpected error."),
+                        "503": unavailable,
+                    },
+                }
+            },
+            CHART_CSV_PATH: {
+                "get": {
+                    "operationId": "getMyChartCsv",
+                    "summary": "The authenticated user's engagement chart as CSV",
+                    "description": (
+                        "Private exactly like the dashboard, with the same errors. A header, "
+                        "then one line per day, oldest first; an unavailable chart gives the "
+                        "header alone."
+                    ),
+                    "security": [{"bearerAuth": []}],
+                    "responses": {
+                        "200": {
+                            "description": "The chart",
+                            "headers": {
+                                "Cache-Control": {
+                                    "description": "always private, no-store",
+                                    "schema": {"type": "string", "const": "private, no-store"},
+                                }
+                            },
+                            "content": {
+                                CSV: {
+                                    "schema": {
+                                        "type": "string",
+                                        "description": f"starts with {CHART_CSV_HEADER}",
+                                    }
+                                }
+                            },
                         },
                         "400": _problem("A query parameter was given."),
                         "401": _problem(

@@ -30,9 +30,11 @@ from .._core.build import DashboardOptions, Repos, build_dashboard, build_profil
 from .._core.clock import SystemClock
 from .._core.errors import StorageError, UserNotFound, storage_reason
 from .._core.ports import Clock
-from .._core.wire import to_json
+from .._core.wire import chart_csv, to_json
 from .auth import Authenticator, InvalidToken
 from .contract import (
+    CHART_CSV_PATH,
+    CSV,
     DASHBOARD_PATH,
     JSON,
     MAX_AUTHORIZATION_BYTES,
@@ -47,6 +49,7 @@ from .openapi import openapi_document
 
 # The paths are re-exported for the framework layers, which route them.
 __all__ = [
+    "CHART_CSV_PATH",
     "DASHBOARD_PATH",
     "OPENAPI_PATH",
     "PROFILE_OVERVIEW_PATH",
@@ -107,6 +110,10 @@ def problem(status: int, detail: str, headers: Sequence[tuple[str, str]] = ()) -
 
 def _ok(body: bytes, headers: Sequence[tuple[str, str]]) -> HttpResponse:
     return HttpResponse(200, (("content-type", JSON), *headers), body)
+
+
+def _csv(body: bytes) -> HttpResponse:
+    return HttpResponse(200, (("content-type", CSV), *_PRIVATE), body)
 
 
 def _bearer_token(given: Authorization) -> str:
@@ -227,7 +234,7 @@ class DashboardHttp:
 
     def dashboard(self, *, authorization: Authorization, query: str) -> HttpResponse:
         """``GET /api/v1/users/me/dashboard``: the authenticated user's own dashboard."""
-        step = self._dashboard_step(authorization, query)
+        step = self._private_step(authorization, query, csv=False)
         if isinstance(step, HttpResponse):
             return step
         try:
@@ -237,7 +244,7 @@ class DashboardHttp:
 
     async def dashboard_async(self, *, authorization: Authorization, query: str) -> HttpResponse:
         """`dashboard` for an event loop (the build still runs on the worker pool)."""
-        step = self._dashboard_step(authorization, query)
+        step = self._private_step(authorization, query, csv=False)
         if isinstance(step, HttpResponse):
             return step
         try:
@@ -245,8 +252,28 @@ class DashboardHttp:
         except Exception as exc:
             return self._failure(exc, private=True)
 
-    def _dashboard_step(
-        self, authorization: Authorization, query: str
+    def chart_csv(self, *, authorization: Authorization, query: str) -> HttpResponse:
+        """``GET /api/v1/users/me/dashboard/chart.csv``: the user's engagement chart as CSV,
+        private exactly like the dashboard, with the same errors."""
+        step = self._private_step(authorization, query, csv=True)
+        if isinstance(step, HttpResponse):
+            return step
+        try:
+            return _csv(self._run(step))
+        except Exception as exc:
+            return self._failure(exc, private=True)
+
+    async def chart_csv_async(self, *, authorization: Authorization, query: str) -> HttpResponse:
+        step = self._private_step(authorization, query, csv=True)
+        if isinstance(step, HttpResponse):
+            return step
+        try:
+            return _csv(await self._run_async(step))
+        except Exception as exc:
+            return self._failure(exc, private=True)
+
+    def _private_step(
+        self, authorization: Authorization, query: str, *, csv: bool
     ) -> HttpResponse | Callable[[], bytes]:
         """Authenticate and check the request: the answer already, or the work to do."""
         try:
@@ -256,6 +283,8 @@ class DashboardHttp:
         if query:
             # Checked after authentication: a request without a valid token learns nothing.
             return problem(400, "this endpoint takes no query parameters", _PRIVATE)
+        if csv:
+            return lambda: self._render_chart(user_id)
         cached = self._cache.get(user_id) if self._cache else None
         if cached is not None:
             return _ok(cached, _PRIVATE)
@@ -266,6 +295,10 @@ class DashboardHttp:
         if self._cache:
             self._cache.put(user_id, body)
         return body
+
+    def _render_chart(self, user_id: str) -> bytes:
+        dashboard = build_dashboard(user_id, self.repos, self.clock, self.options)
+        return chart_csv(dashboard).encode()
 
     # --- the public profile overview -------------------------------------------------------
 

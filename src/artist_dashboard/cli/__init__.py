@@ -12,14 +12,14 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import NoReturn
 
 from .._core.build import DashboardOptions, Repos, build_dashboard
 from .._core.clock import FixedClock, SystemClock
 from .._core.errors import DashboardError, InvalidOptions, StorageError, first_line
 from .._core.ports import Clock
-from .._core.wire import parse_instant, to_json
+from .._core.wire import chart_csv, parse_instant, to_json
 from ._database import DEFAULT_DATABASE, open_database
 
 PROG = "artist-dashboard"
@@ -48,6 +48,15 @@ def _instant(text: str) -> datetime:
         return parse_instant(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not an ISO-8601 instant") from None
+
+
+def _day(text: str) -> date:
+    try:
+        if len(text) == 10:
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r} is not a day (YYYY-MM-DD)")
 
 
 def _positive(text: str) -> int:
@@ -79,9 +88,10 @@ def _emit(text: str) -> None:
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    from ..demo import demo_dashboard
+    from ..demo import demo_analytics_dashboard, demo_dashboard
 
-    _emit(to_json(demo_dashboard(), indent=args.indent))
+    dashboard = demo_analytics_dashboard() if args.analytics else demo_dashboard()
+    _emit(to_json(dashboard, indent=args.indent))
     return 0
 
 
@@ -134,7 +144,28 @@ def _cmd_build(args: argparse.Namespace) -> int:
     clock: Clock = FixedClock(args.now) if args.now else SystemClock()
     options = DashboardOptions(top_content_limit=args.top)
     dashboard = build_dashboard(args.user, _open_repos(args), clock, options)
-    _emit(to_json(dashboard, indent=args.indent))
+    if args.chart_csv:
+        sys.stdout.write(chart_csv(dashboard))
+    else:
+        _emit(to_json(dashboard, indent=args.indent))
+    return 0
+
+
+def _cmd_rollup(args: argparse.Namespace) -> int:
+    from ..sql import rollup
+
+    engine = open_database(args.db, create=False)
+    report = rollup(engine, first=args.first, last=args.last, now=args.now)
+    summary = {
+        "from": report.first.isoformat() if report.first else None,
+        "to": report.last.isoformat() if report.last else None,
+        "days": report.days,
+        "rowsWritten": report.rows_written,
+        "rowsRemoved": report.rows_removed,
+        "rankedArtists": report.ranked,
+        "database": engine.url.render_as_string(hide_password=True),
+    }
+    _emit(json.dumps(summary, indent=args.indent))
     return 0
 
 
@@ -228,7 +259,12 @@ def make_parser() -> argparse.ArgumentParser:
         sub.add_argument("--indent", type=int, default=2, help="JSON indent (default 2)")
         return sub
 
-    command("demo", "print the demo artist's dashboard", _cmd_demo)
+    demo = command("demo", "print the demo artist's dashboard", _cmd_demo)
+    demo.add_argument(
+        "--analytics",
+        action="store_true",
+        help="with sample analytics sources: a chart, the audience split, earnings, a standing",
+    )
     command("schema", "print the JSON Schema of the dashboard response", _cmd_schema)
 
     build = command("build", "print one user's dashboard as JSON", _cmd_build)
@@ -239,6 +275,9 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--now", type=_instant, metavar="ISO-8601", help="build as of this instant")
     build.add_argument("--strict", action="store_true", help="stop at the first unreadable line")
     build.add_argument("--top", type=int, default=5, metavar="N", help="top content size, 0-50")
+    build.add_argument(
+        "--chart-csv", action="store_true", help="print the engagement chart as CSV instead"
+    )
 
     serve = command("serve", "serve the dashboard over HTTP", _cmd_serve)
     origin = serve.add_mutually_exclusive_group()
@@ -300,6 +339,18 @@ def make_parser() -> argparse.ArgumentParser:
     )
     reconcile.add_argument("--db", default=None, metavar="URL", help=_DB_HELP)
     reconcile.add_argument("--check", action="store_true", help="report drift, fix nothing")
+
+    rollup = command(
+        "rollup", "recompute daily analytics from the events for whole days", _cmd_rollup
+    )
+    rollup.add_argument("--db", default=None, metavar="URL", help=_DB_HELP)
+    rollup.add_argument(
+        "--from", dest="first", type=_day, metavar="DAY", help="first day (default: --to)"
+    )
+    rollup.add_argument(
+        "--to", dest="last", type=_day, metavar="DAY", help="last day (default: yesterday, UTC)"
+    )
+    rollup.add_argument("--now", type=_instant, metavar="ISO-8601", help="the time to act at")
 
     load = command("load", "create the tables if missing and load a dataset", _cmd_load)
     load.add_argument("--data", required=True, metavar="DIR", help="the dataset folder")

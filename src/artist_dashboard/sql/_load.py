@@ -402,7 +402,13 @@ class _Writer:
         self.sql = str(compiled)
         self.names: list[str] = list(compiled.positiontup or compiled.params)
         by_name = {c.key: c for c in table.c}
-        self.processors = [by_name[n].type.bind_processor(conn.dialect) for n in self.names]
+        # dialect_impl: the type as this database stores it (SQLite's DATETIME writes fixed-width
+        # text with microseconds; the driver's own adapter would drop ".000000", and such a
+        # time would sort before the same instant written by a query).
+        self.processors = [
+            by_name[n].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+            for n in self.names
+        ]
         self.positional = compiled.positiontup is not None
 
     def __call__(self, conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -1,175 +1,20 @@
-"""Kit: test doubles and Hypothesis strategies for users, and the store conformance kit.
-
-Needs the ``test`` extra (pytest and Hypothesis). `FixedClock` and `InMemoryStore` live in the
-package itself and are re-exported here for convenience.
-"""
+"""Kit: the store conformance kit — pytest tests that compare a store's every answer with the
+in-memory reference's on generated datasets (`StoreConformance`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import date, datetime, timedelta
 
 import pytest
-from attrs import frozen
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ._core import rules
-from ._core.build import Repos, build_dashboard
-from ._core.clock import FixedClock
-from ._core.records import Follow, Post, User
-from ._core.wire import format_instant, parse_instant
-from .dataset import parse_follow, parse_post, parse_user
-from .memory import InMemoryStore
-
-__all__ = [
-    "NOW",
-    "Dataset",
-    "Documents",
-    "FixedClock",
-    "InMemoryStore",
-    "Loader",
-    "MemoryStoreConformance",
-    "StoreConformance",
-    "datasets",
-    "documents",
-    "to_dataset",
-]
-
-#: The instant datasets are generated around.
-NOW = parse_instant("2026-06-08T12:00:00.000Z")
-
-_MS = timedelta(milliseconds=1)
-#: Instants on and around every window edge, plus the future.
-_EDGES = [
-    NOW,
-    NOW - _MS,
-    NOW + _MS,
-    NOW + timedelta(days=1),
-    *(NOW - timedelta(days=d) + k * _MS for d in (7, 30) for k in (-1, 0, 1)),
-]
-_IDS = ["a", "b", "B", "aa", "ab", "z", "é", "665f00000000000000000001", "665f0000000000000000000a"]
-# No NUL: PostgreSQL text cannot hold it.
-_CHARS = st.characters(codec="utf-8", exclude_characters="\x00")
-_TEXT = st.one_of(
-    st.none(),
-    st.text(_CHARS, max_size=12),
-    st.sampled_from(["", "New track", "🎵 ñ"]),
-)
-_COUNTER = st.one_of(
-    st.integers(0, 6),
-    st.integers(0, 6),
-    st.integers(-3, -1),
-    st.none(),
-    st.integers(0, 2**53),
-)
-
-
-def _instants() -> st.SearchStrategy[datetime]:
-    offsets = st.integers(-40 * 86_400_000, 2 * 86_400_000).map(lambda ms: NOW + ms * _MS)
-    return st.one_of(st.sampled_from(_EDGES), offsets)
-
-
-@frozen
-class Documents:
-    """A dataset as SPEC §7 documents (plain JSON values), possibly with bad values in them."""
-
-    users: list[dict[str, Any]]
-    posts: list[dict[str, Any]]
-    follows: list[dict[str, Any]]
-    now: datetime = NOW
-
-
-@frozen
-class Dataset:
-    """A dataset as records, the way a store holds it, and the instant to build at."""
-
-    users: list[User]
-    posts: list[Post]
-    follows: list[Follow]
-    now: datetime = NOW
-
-    @property
-    def user_ids(self) -> list[str]:
-        """Every id the dataset mentions: users, authors, collaborators, follow ends."""
-        ids = {u.id for u in self.users} | {p.author_id for p in self.posts}
-        ids |= {c for p in self.posts for c in p.collaborator_ids}
-        ids |= {f.follower_id for f in self.follows} | {f.followee_id for f in self.follows}
-        return sorted(ids)
-
-
-@st.composite
-def _user_doc(draw: st.DrawFn, user_id: str) -> dict[str, Any]:
-    return {
-        "_id": user_id,
-        "name": draw(_TEXT),
-        "stageName": draw(_TEXT),
-        "bio": draw(_TEXT),
-        "avatar": draw(_TEXT),
-        "coverImage": draw(_TEXT),
-        "isVerified": draw(st.one_of(st.booleans(), st.none())),
-    }
-
-
-@st.composite
-def _post_doc(draw: st.DrawFn, post_id: str) -> dict[str, Any]:
-    return {
-        "_id": post_id,
-        "authorId": draw(st.sampled_from(_IDS)),
-        "collaboratorIds": draw(st.lists(st.sampled_from(_IDS), max_size=3)),
-        "postType": draw(st.sampled_from(["audio", "video", "image", "text", "live"])),
-        "content": draw(_TEXT),
-        "thumbnailUrl": draw(_TEXT),
-        "displayUrl": draw(_TEXT),
-        "viewCount": draw(_COUNTER),
-        "playCount": draw(_COUNTER),
-        "likesCount": draw(_COUNTER),
-        "commentsCount": draw(_COUNTER),
-        "savesCount": draw(_COUNTER),
-        "sharesCount": draw(_COUNTER),
-        "createdAt": format_instant(draw(_instants())),
-        "isDeleted": draw(st.one_of(st.booleans(), st.none())),
-    }
-
-
-@st.composite
-def documents(draw: st.DrawFn, max_posts: int = 25, max_follows: int = 40) -> Documents:
-    """Random SPEC §7 documents around `NOW`: score ties, deleted posts, collaborators,
-    follows on the 7- and 30-day edges to the millisecond and in the future, negative and
-    null counters, counters up to 2**53, unicode text and ids, users without records."""
-    user_ids = draw(st.lists(st.sampled_from(_IDS), unique=True, max_size=len(_IDS)))
-    users = [draw(_user_doc(i)) for i in user_ids]
-    post_count = draw(st.integers(0, max_posts))
-    posts = [draw(_post_doc(f"p{n:03d}")) for n in range(post_count)]
-    pairs = draw(
-        st.lists(
-            st.tuples(st.sampled_from(_IDS), st.sampled_from(_IDS)),
-            unique=True,
-            max_size=max_follows,
-        )
-    )
-    follows = [
-        {"followerId": a, "followeeId": b, "createdAt": format_instant(draw(_instants()))}
-        for a, b in pairs
-    ]
-    return Documents(users=users, posts=posts, follows=follows)
-
-
-def to_dataset(docs: Documents) -> Dataset:
-    """The records a loader makes of `docs`."""
-    return Dataset(
-        users=[parse_user(d) for d in docs.users],
-        posts=[parse_post(d) for d in docs.posts],
-        follows=[parse_follow(d) for d in docs.follows],
-        now=docs.now,
-    )
-
-
-def datasets(max_posts: int = 25, max_follows: int = 40) -> st.SearchStrategy[Dataset]:
-    """Random datasets as records (see `documents` for what they contain)."""
-    return documents(max_posts, max_follows).map(to_dataset)
-
+from .._core import rules
+from .._core.build import Repos, build_dashboard
+from .._core.clock import FixedClock
+from ..memory import InMemoryStore
+from ._strategies import NOW, Dataset, _instants, analytics_datasets, datasets
 
 # --- the conformance kit -------------------------------------------------------------------
 
@@ -333,3 +178,138 @@ class MemoryStoreConformance(StoreConformance):
     @pytest.fixture
     def load(self) -> Loader:
         return lambda d: InMemoryStore(d.users, d.posts, d.follows).repos
+
+
+# --- the analytics sources -------------------------------------------------------------------
+
+_DAY_RANGES = st.tuples(st.integers(-1, 65), st.integers(0, 70)).map(
+    lambda t: ((NOW - timedelta(days=t[0] + t[1])).date(), (NOW - timedelta(days=t[0])).date())
+)
+_UNTILS = st.sampled_from(
+    [NOW, NOW - timedelta(milliseconds=1), NOW + timedelta(days=2), NOW - timedelta(days=3)]
+)
+_BUILT_AT = st.sampled_from(
+    [
+        NOW,
+        NOW.replace(hour=0, minute=0, second=0, microsecond=0),
+        NOW + timedelta(days=1),
+        NOW - timedelta(days=20),
+        NOW + timedelta(hours=3, milliseconds=1),
+    ]
+)
+
+
+class AnalyticsConformance:
+    """Checks a store's analytics sources (SPEC §6) against the in-memory reference.
+
+    Subclass it beside `StoreConformance`, with the same `load` fixture, whose `Dataset` now
+    carries `events`, `daily` and `earnings` (each None when that source is not configured):
+    the store must configure exactly those. The datasets hold daily rows that override their
+    day's events, window and day edges to the millisecond, events after now, anonymous viewers,
+    artists viewing their own posts, events on deleted and unknown posts, duplicate event ids,
+    refunds and mixed currencies.
+    """
+
+    @pytest.fixture
+    def load(self) -> Loader:
+        raise NotImplementedError("define a `load` fixture in your AnalyticsConformance subclass")
+
+    @staticmethod
+    def _both(load: Loader, dataset: Dataset) -> tuple[Repos, Repos]:
+        return load(dataset), dataset.reference().repos
+
+    @staticmethod
+    def _ids(dataset: Dataset) -> list[str]:
+        artists = {r.artist_id for r in dataset.daily or ()}
+        artists |= {e.artist_id for e in dataset.earnings or ()}
+        return sorted({*dataset.user_ids, *artists, "no-such-user"})
+
+    @_KIT_SETTINGS
+    @given(dataset=analytics_datasets())
+    def test_sources_configured(self, load: Loader, dataset: Dataset) -> None:
+        """The store answers exactly the sources the dataset configures (an empty one too)."""
+        store, reference = self._both(load, dataset)
+        for source in ("days", "audience", "revenue"):
+            got, expected = (
+                getattr(store, source) is not None,
+                getattr(reference, source) is not None,
+            )
+            _agree(got, expected, f"{source} configured")
+
+    @_KIT_SETTINGS
+    @given(dataset=analytics_datasets(), days=_DAY_RANGES, until=_UNTILS)
+    def test_day_figures(
+        self, load: Loader, dataset: Dataset, days: tuple[date, date], until: datetime
+    ) -> None:
+        """daily_rows and event_days give the reference's figures for every day and artist."""
+        store, reference = self._both(load, dataset)
+        if reference.days is None or store.days is None:
+            return
+        for artist in self._ids(dataset):
+            got_rows = sorted(store.days.daily_rows(artist, *days), key=lambda f: f.day)
+            _agree(
+                got_rows,
+                list(reference.days.daily_rows(artist, *days)),
+                f"daily_rows({artist!r}, {days})",
+            )
+            got = sorted(store.days.event_days(artist, *days, until), key=lambda f: f.day)
+            expected = list(reference.days.event_days(artist, *days, until))
+            _agree(got, expected, f"event_days({artist!r}, {days}, {until})")
+
+    @_KIT_SETTINGS
+    @given(dataset=analytics_datasets(), days=_DAY_RANGES)
+    def test_standing(self, load: Loader, dataset: Dataset, days: tuple[date, date]) -> None:
+        """standing ranks every artist as the reference does (rows winning over events)."""
+        store, reference = self._both(load, dataset)
+        if reference.days is None or store.days is None:
+            return
+        for artist in self._ids(dataset):
+            got = store.days.standing(artist, *days)
+            _agree(got, reference.days.standing(artist, *days), f"standing({artist!r}, {days})")
+
+    @_KIT_SETTINGS
+    @given(dataset=analytics_datasets(), window=_WINDOWS)
+    def test_non_followers(
+        self, load: Loader, dataset: Dataset, window: tuple[datetime, datetime]
+    ) -> None:
+        """count_non_followers counts the reference's distinct non-follower viewers."""
+        store, reference = self._both(load, dataset)
+        if reference.audience is None or store.audience is None:
+            return
+        for artist in self._ids(dataset):
+            got = store.audience.count_non_followers(artist, *window)
+            expected = reference.audience.count_non_followers(artist, *window)
+            _agree(got, expected, f"count_non_followers({artist!r}, {window})")
+
+    @_KIT_SETTINGS
+    @given(dataset=analytics_datasets(), window=_WINDOWS)
+    def test_revenue(
+        self, load: Loader, dataset: Dataset, window: tuple[datetime, datetime]
+    ) -> None:
+        """revenue sums each currency's amounts exactly, as the reference does."""
+        store, reference = self._both(load, dataset)
+        if reference.revenue is None or store.revenue is None:
+            return
+        for artist in self._ids(dataset):
+            got = sorted(store.revenue.revenue(artist, *window), key=lambda t: t.currency)
+            expected = list(reference.revenue.revenue(artist, *window))
+            _agree(got, expected, f"revenue({artist!r}, {window})")
+
+    @_KIT_SETTINGS
+    @given(dataset=analytics_datasets(), now=_BUILT_AT)
+    def test_dashboards_agree(self, load: Loader, dataset: Dataset, now: datetime) -> None:
+        """Whole dashboards — chart, comparison, standing, audience, earnings — agree."""
+        store, reference = self._both(load, dataset)
+        clock = FixedClock(now)
+        for user_id in {u.id for u in dataset.users}:
+            expected = build_dashboard(user_id, reference, clock)
+            got = build_dashboard(user_id, store, clock)
+            _agree(got, expected, f"build_dashboard({user_id!r}) at {now}")
+
+
+class MemoryAnalyticsConformance(AnalyticsConformance):
+    """The analytics kit run on the reference itself (a check of the kit, and an example)."""
+
+    @pytest.fixture
+    def load(self) -> Loader:
+        return lambda d: d.reference().repos
