@@ -46,3 +46,30 @@ def write_documents(folder: Path, docs: Documents, seed: int = 0) -> Path:
                 doc = {k: _extended(k, v, rng) for k, v in row.items()}
                 out.write(json.dumps(doc, ensure_ascii=False) + "\n")
     return folder
+
+
+def _extended_source(key: str, value: Any, rng: random.Random) -> Any:
+    """A source document's value as mongoexport might write it, or as it is."""
+    if rng.random() < 0.5 or value is None:
+        return value
+    if key == "createdAt":
+        return {"$date": value}
+    if key == "amount":
+        return {"$numberDecimal": str(value)}
+    if key == "date":
+        return {"$date": f"{value}T00:00:00.000Z"}
+    if key in _COUNTERS and isinstance(value, int) and not isinstance(value, bool):
+        return {"$numberLong": str(value)}
+    return value
+
+
+def write_all(folder: Path, docs: Documents, seed: int = 0) -> Path:
+    """`write_documents`, and each configured analytics source's file (an empty one too)."""
+    write_documents(folder, docs, seed)
+    rng = random.Random(seed + 1)
+    for name, rows in docs.sources.items():
+        with (folder / f"{name}.jsonl").open("w", encoding="utf-8") as out:
+            for row in rows:
+                doc = {k: _extended_source(k, v, rng) for k, v in row.items()}
+                out.write(json.dumps(doc, ensure_ascii=False) + "\n")
+    return folder

@@ -529,3 +529,48 @@ def test_readiness_says_whether_storage_answers(make_client: MakeClient) -> None
     assert answer.status == 503
     assert answer.headers["content-type"] == "application/problem+json"
     assert "retry-after" in answer.headers
+
+
+# --- the chart as CSV ----------------------------------------------------------------------
+
+CHART = "/api/v1/users/me/dashboard/chart.csv"
+
+
+def test_the_chart_csv_is_the_users_own_chart_and_private(make_client: MakeClient) -> None:
+    """text/csv; charset=utf-8, private and no-store, exactly the chart of the user's own
+    dashboard."""
+    from artist_dashboard.demo import demo_analytics_dashboard, demo_analytics_store
+    from artist_dashboard.wire import chart_csv
+
+    client = make_client(demo_analytics_store().repos, clock=FixedClock(DEMO_NOW))
+    answer = client.token(token(), CHART)
+    assert answer.status == 200
+    assert answer.headers["content-type"] == "text/csv; charset=utf-8"
+    assert answer.headers["cache-control"] == "private, no-store"
+    assert answer.body.decode() == chart_csv(demo_analytics_dashboard())
+    assert answer.body.count(b"\n") == 31
+
+
+def test_an_unavailable_chart_is_the_header_alone(make_client: MakeClient) -> None:
+    """Without events or daily analytics the CSV is the header and nothing else."""
+    from artist_dashboard.wire import CHART_CSV_HEADER
+
+    client = make_client(demo_store().repos, clock=FixedClock(DEMO_NOW))
+    assert client.token(token(), CHART).body.decode() == CHART_CSV_HEADER + "\n"
+
+
+def test_the_chart_csv_has_the_dashboards_errors(make_client: MakeClient) -> None:
+    """401 without a token, 400 for a query parameter, 503 when storage fails — problem+json."""
+
+    class Broken:
+        def get_user(self, user_id: str) -> User | None:
+            raise RuntimeError("down")
+
+    client = make_client(demo_store().repos, clock=FixedClock(DEMO_NOW))
+    missing = client.get(CHART)
+    assert (missing.status, missing.headers["www-authenticate"]) == (401, "Bearer")
+    assert client.get(f"{CHART}?userId=x", {"Authorization": f"Bearer {token()}"}).status == 400
+    failing = make_client(Repos.of(Broken())).token(token(), CHART)
+    assert failing.status == 503
+    for answer in (missing, failing):
+        assert answer.headers["content-type"] == "application/problem+json"

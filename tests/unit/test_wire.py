@@ -30,8 +30,8 @@ instants = st.datetimes(
 counts = st.integers(0, 2**63)
 #: What a rate, a percentage or an amount can be: exact, 2 places, any sign and size.
 decimals = st.one_of(
-    st.integers(-(10**6), 10**6).map(lambda h: Decimal(h).scaleb(-2)),
-    st.integers(-(10**40), 10**40).map(lambda h: Decimal(h).scaleb(-2)),
+    st.integers(-(10**6), 10**6).map(lambda h: Decimal(f"{h}E-2")),
+    st.integers(-(10**40), 10**40).map(lambda h: Decimal(f"{h}E-2")),
     st.sampled_from([Decimal("-0.00"), Decimal("1E+2"), Decimal("0.10"), Decimal("7.50")]),
 )
 text = st.text()
@@ -128,3 +128,32 @@ def test_activity_items_carry_only_their_own_payload() -> None:
         "newFollower": {"type", "createdAt", "user"},
         "newPost": {"type", "createdAt", "post"},
     }
+
+
+def test_rates_and_amounts_are_plain_decimals_of_any_size() -> None:
+    """Exact values print as the shortest plain decimal: no exponent, no float drift, no -0."""
+    from attrs import evolve
+
+    base = demo_dashboard()
+    huge = Decimal(f"{10**30 + 1}E-2")  # (scaleb would round to 28 digits)
+    stats = evolve(base.stats, engagement_rate=huge, earnings=Decimal("-0.00"))
+    text = wire.to_json(evolve(base, stats=stats))
+    assert '"engagementRate": 10000000000000000000000000000.01' in text
+    assert '"earnings": 0' in text
+    assert "e+" not in text.lower()
+    assert wire.from_json(text).stats.engagement_rate == huge
+
+
+def test_the_chart_as_csv() -> None:
+    """A header, one line per point in order, numbers as in the JSON, LF and a final newline."""
+    from artist_dashboard.demo import demo_analytics_dashboard
+
+    dashboard = demo_analytics_dashboard()
+    text = wire.chart_csv(dashboard)
+    lines = text.split("\n")
+    assert lines[0] == wire.CHART_CSV_HEADER
+    assert lines[-1] == ""
+    assert "\r" not in text
+    points = wire.to_dict(dashboard)["engagementChart"]
+    for line, point in zip(lines[1:-1], points, strict=True):
+        assert line.split(",") == [json.dumps(v).strip('"') for v in point.values()]
