@@ -44,7 +44,13 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         if request.param == "sqlite"
         else request.getfixturevalue("postgres_url")
     )
+    empty(url)
     yield url
+    empty(url)
+
+
+def empty(url: str) -> None:
+    """No table of the library's: the session's PostgreSQL database is shared."""
     engine = create_engine(url)
     tables.metadata.drop_all(engine)
     sources_metadata.drop_all(engine)

@@ -32,7 +32,7 @@ HOUSE: dict[str, list[list[str]]] = {
     "embedded": [
         ["memory"],
         ["dataset._fields"],
-        ["dataset._documents"],
+        ["dataset._documents", "dataset._rows"],
         ["dataset._folder"],
         ["dataset"],
         ["demo"],
