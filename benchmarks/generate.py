@@ -1,8 +1,10 @@
 """A deterministic data set for the benchmarks: one heavy artist, one typical artist, many others.
 
 At --scale 1 (the default): 1,000,000 posts and 2,000,000 follows; the heavy artist owns
-200,000 posts and has 500,000 followers, the typical artist 100 posts and 200 followers.
-Smaller scales shrink everything but the typical artist. Same scale, same data, every time.
+200,000 posts and has 500,000 followers, the typical artist 100 posts and 200 followers. The
+events of the last 60 days: 3,000,000 on the heavy artist's posts from 300,000 viewers (half
+of them followers), 300 on the typical artist's, 1,000,000 on everyone else's. Smaller scales
+shrink everything but the typical artist. Same scale, same data, every time.
 
     python -m benchmarks.generate --out data/          # a dataset folder (JSON lines)
     python -m benchmarks.generate --db bench.sqlite3   # straight into a database
@@ -17,7 +19,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-from artist_dashboard import Follow, Post, User
+from artist_dashboard import Follow, Post, PostEvent, User
 
 NOW = datetime(2026, 6, 8, tzinfo=UTC)
 HEAVY = "artist-heavy"
@@ -39,6 +41,11 @@ class Shape:
         self.typical_followers = 200
         self.artists = max(int(10_000 * scale), 20)
         self.listeners = max(int(1_000_000 * scale), 1_000)
+        self.heavy_events = max(int(3_000_000 * scale), 3_000)
+        self.heavy_viewers = max(int(300_000 * scale), 300)
+        self.typical_events = 300
+        self.typical_viewers = 100
+        self.other_events = max(int(1_000_000 * scale), 1_000)
 
 
 def _artist(n: int) -> str:
@@ -116,6 +123,40 @@ def follows(shape: Shape) -> Iterator[Follow]:
         yield Follow(follower_id=_listener(j), followee_id=_artist(artist), created_at=_when(rng))
 
 
+_EVENT_SPAN_MS = 60 * 86_400_000
+#: Of every 100 events: 60 views, 25 plays, and likes, comments, saves and shares.
+_KINDS = (
+    ["view"] * 60 + ["play"] * 25 + ["like"] * 8 + ["comment"] * 3 + ["save"] * 2 + ["share"] * 2
+)
+
+
+def events(shape: Shape) -> Iterator[PostEvent]:
+    """The last 60 days' events: the heavy artist's from `heavy_viewers` listeners, half of
+    whom follow the artist; one in ten anonymous."""
+    rng = random.Random(SEED + 2)
+    first_viewer = shape.heavy_followers - shape.heavy_viewers // 2
+    typical_first = shape.heavy_posts
+    others_first = shape.heavy_posts + shape.typical_posts
+    groups = [
+        (shape.heavy_events, 0, shape.heavy_posts, first_viewer, shape.heavy_viewers),
+        (shape.typical_events, typical_first, shape.typical_posts, 0, shape.typical_viewers),
+        (shape.other_events, others_first, shape.posts - others_first, 0, shape.listeners),
+    ]
+    number = 0
+    for count, post_first, posts_in, viewer_first, viewers in groups:
+        for _ in range(count):
+            kind = _KINDS[rng.randrange(100)]
+            viewer = (viewer_first + rng.randrange(viewers)) % shape.listeners
+            yield PostEvent(
+                id=f"event-{number:09d}",
+                post_id=f"post-{post_first + rng.randrange(posts_in):08d}",
+                created_at=NOW - timedelta(milliseconds=rng.randrange(_EVENT_SPAN_MS)),
+                kind=kind,
+                user_id=None if rng.random() < 0.1 else _listener(viewer),
+            )
+            number += 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=float, default=1.0)
@@ -127,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         from artist_dashboard.dataset import write_dataset
 
-        write_dataset(args.out, users(shape), posts(shape), follows(shape))
+        write_dataset(args.out, users(shape), posts(shape), follows(shape), events=events(shape))
     else:
         from artist_dashboard.cli._database import open_database
         from artist_dashboard.sql import load_records_into

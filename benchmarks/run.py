@@ -222,6 +222,127 @@ def _write_cost(engine: Engine, count: int = 300) -> dict[str, float]:
     return costs
 
 
+def _events_folder(scale: float) -> Path:
+    """The data set's events as dataset files (written once per scale)."""
+    folder = DATA / f"events-{scale}"
+    if not (folder / "post_view_events.jsonl").exists():
+        from artist_dashboard.dataset import write_dataset
+
+        write_dataset(folder, events=generate.events(generate.Shape(scale)))
+        for name in ("users", "posts", "follows"):
+            (folder / f"{name}.jsonl").unlink()
+    return folder
+
+
+def _raw_non_followers(conn: Any, artist: str, now: Any) -> int:
+    """Distinct non-follower viewers counted from the raw events, by the artist's posts: the
+    straightforward way, the yardstick of `count_non_followers`."""
+    from datetime import timedelta
+
+    window = "created_at > :after AND created_at <= :now AND user_id IS NOT NULL"
+    mine = "post_id IN (SELECT id FROM posts WHERE author_id = :a)"
+    query = (
+        "SELECT count(*) FROM (SELECT DISTINCT user_id FROM ("
+        f"SELECT user_id FROM post_view_events WHERE {mine} AND {window}"
+        f" UNION ALL SELECT user_id FROM post_play_events WHERE {mine} AND {window}"
+        ") AS seen WHERE user_id <> :a) AS v WHERE NOT EXISTS (SELECT 1 FROM follows"
+        " WHERE followee_id = :a AND follower_id = v.user_id)"
+    )
+    after, until = now - timedelta(days=30), now
+    if conn.dialect.name == "sqlite":
+        after, until = after.replace(tzinfo=None), until.replace(tzinfo=None)
+    found = conn.execute(text(query), {"a": artist, "after": after, "now": until}).scalar()
+    return int(found)
+
+
+def measure_analytics(engine: Engine, scale: float, repeat: int) -> dict[str, Any]:
+    """The analytics sources: loading events, dashboards before and after a rollup, the
+    rollup's rate, the chart/standing/comparison reads, non-followers against the raw count,
+    and the memory of a heavy build."""
+    from datetime import timedelta
+
+    from artist_dashboard.sql import rollup, sources_metadata
+
+    now = generate.NOW
+    clock = FixedClock(now)
+    folder = _events_folder(scale)
+    sources_metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS artist_standings"))
+        conn.execute(text("DROP TABLE IF EXISTS artist_standing_windows"))
+    started = time.perf_counter()
+    report = load_dataset_into(engine, folder)
+    load_seconds = time.perf_counter() - started
+    events = sum(1 for _ in generate.events(generate.Shape(scale)))
+    results: dict[str, Any] = {
+        "events": events,
+        "event_load_rows_per_second": events / load_seconds,
+        "event_load_problems": len(report.problems),
+    }
+    store = SqlStore(engine)
+    for who, label in ((generate.HEAVY, "heavy"), (generate.TYPICAL, "typical")):
+        results[f"{label}_before_rollup_ms"] = median_ms(
+            lambda who=who: build_dashboard(who, store.repos, clock), max(1, repeat // 2)
+        )
+    started = time.perf_counter()
+    rolled = rollup(engine, first=(now - timedelta(days=61)).date(), now=now)
+    rollup_seconds = time.perf_counter() - started
+    results["rollup"] = {
+        "days": rolled.days,
+        "rows": rolled.rows_written,
+        "seconds": rollup_seconds,
+        "events_per_second": events / rollup_seconds,
+    }
+    store = SqlStore(engine)
+
+    def days_figures(who: str) -> None:
+        """What the chart, the comparison and the standing read: 60 days of rows, the days
+        without a row in events, and the standing."""
+        from artist_dashboard import rules
+
+        with store.snapshot() as repos:
+            assert repos.days is not None
+            current, previous = rules.comparison_days(now)
+            repos.days.daily_rows(who, previous[0], current[-1])
+            repos.days.event_days(who, current[-1], current[-1], now)
+            repos.days.standing(who, *rules.standing_days(now))
+
+    def non_followers(who: str) -> int:
+        with store.snapshot() as repos:
+            assert repos.audience is not None
+            return repos.audience.count_non_followers(who, now - timedelta(days=30), now)
+
+    for who, label in ((generate.HEAVY, "heavy"), (generate.TYPICAL, "typical")):
+        with engine.connect() as conn:
+            raw = _raw_non_followers(conn, who, now)
+        if raw != non_followers(who):
+            raise SystemExit(f"non-followers disagree for {who}: fix before timing")
+
+        def by_raw(who: str = who) -> None:
+            with engine.connect() as conn:
+                _raw_non_followers(conn, who, now)
+
+        results[label] = {
+            "after_rollup_ms": median_ms(
+                lambda who=who: build_dashboard(who, store.repos, clock), repeat
+            ),
+            "chart_standing_comparison_ms": median_ms(lambda who=who: days_figures(who), repeat),
+            "non_followers": raw,
+            "non_followers_ms": median_ms(lambda who=who: non_followers(who), repeat),
+            "non_followers_raw_ms": median_ms(by_raw, max(1, repeat // 2)),
+            "peak_mb": peak_mb(lambda who=who: build_dashboard(who, store.repos, clock)),
+        }
+    heavy, typical = results["heavy"], results["typical"]
+    results["ratios"] = {
+        "days_heavy_over_typical": heavy["chart_standing_comparison_ms"]
+        / typical["chart_standing_comparison_ms"],
+        "non_followers_raw_over_library_heavy": heavy["non_followers_raw_ms"]
+        / heavy["non_followers_ms"],
+        "heavy_minus_typical_peak_mb": heavy["peak_mb"] - typical["peak_mb"],
+    }
+    return results
+
+
 def measure_load(scale: float) -> dict[str, Any]:
     """Rows per second of `load` (a dataset folder into a new SQLite file)."""
     shape = generate.Shape(min(scale, 0.2))
@@ -265,6 +386,23 @@ def table(results: dict[str, Any]) -> str:
                     f"{k} {w['without'][k]:.0f}->{w['with'][k]:.0f} us" for k in w["without"]
                 )
             )
+    for database in ("sqlite", "postgresql"):
+        a = results.get(database, {}).get("analytics")
+        if a:
+            h, t, r = a["heavy"], a["typical"], a["ratios"]
+            lines.append(
+                f"{database} analytics: {a['events']:,} events loaded at"
+                f" {a['event_load_rows_per_second']:,.0f} rows/s; rollup"
+                f" {a['rollup']['events_per_second']:,.0f} events/s; dashboard before/after"
+                f" rollup heavy {a['heavy_before_rollup_ms']:.1f}/{h['after_rollup_ms']:.1f} ms,"
+                f" typical {a['typical_before_rollup_ms']:.1f}/{t['after_rollup_ms']:.1f} ms;"
+                f" chart+standing+comparison heavy {h['chart_standing_comparison_ms']:.2f} ms,"
+                f" typical {t['chart_standing_comparison_ms']:.2f} ms"
+                f" ({r['days_heavy_over_typical']:.2f}x); non-followers heavy"
+                f" {h['non_followers_ms']:.1f} ms vs raw {h['non_followers_raw_ms']:.1f} ms"
+                f" ({r['non_followers_raw_over_library_heavy']:.1f}x); peak heavy-typical"
+                f" {r['heavy_minus_typical_peak_mb']:.2f} MB"
+            )
     for mode, r in results.get("service", {}).items():
         lines.append(
             f"service ({mode}, {r['client']}): {r['service']['requests_per_second']:,.0f} req/s"
@@ -288,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-load", action="store_true")
     parser.add_argument("--skip-service", action="store_true")
     parser.add_argument("--service-seconds", type=float, default=5.0)
+    parser.add_argument("--skip-analytics", action="store_true")
     args = parser.parse_args(argv)
     DATA.mkdir(exist_ok=True)
     results: dict[str, Any] = {"scale": args.scale}
@@ -297,12 +436,16 @@ def main(argv: list[str] | None = None) -> int:
     ensure_data(sqlite, args.scale)
     results["sqlite"] = measure_database(sqlite, args.repeat)
     results["sqlite"]["maintained"] = measure_maintained(sqlite, args.repeat)
+    if not args.skip_analytics:
+        results["sqlite"]["analytics"] = measure_analytics(sqlite, args.scale, args.repeat)
     if args.postgres:
         print("postgresql: preparing", file=sys.stderr)
         pg = postgres_engine(args.postgres, args.scale)
         ensure_data(pg, args.scale)
         results["postgresql"] = measure_database(pg, args.repeat)
         results["postgresql"]["maintained"] = measure_maintained(pg, args.repeat)
+        if not args.skip_analytics:
+            results["postgresql"]["analytics"] = measure_analytics(pg, args.scale, args.repeat)
     if not args.skip_load:
         results["load"] = measure_load(args.scale)
     if not args.skip_service:

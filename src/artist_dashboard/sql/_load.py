@@ -184,12 +184,13 @@ def _load_rows(
                 sink.write(batch)
                 counts[name] += len(batch)
             sink.finish()
-        authored = [t for t in existing(conn, target.events) if "author_id" in t.c]
-        _fill_event_authors(conn, target, authored)
         if any(n in streams for n in (*_EVENT_SOURCES, "daily_artist_analytics")):
             _forget_standings(conn)
         for index in missing_indexes(conn, target):
             index.create(conn)
+        # After the indexes: the events still without an author are found by index.
+        authored = [t for t in existing(conn, target.events) if "author_id" in t.c]
+        _fill_event_authors(conn, target, authored)
     _analyze(engine, target)
     return counts
 
@@ -331,10 +332,25 @@ class _PostgresSink(_Sink):
     def finish(self) -> None:
         columns = ", ".join(self.quoted)
         keys = ", ".join(self.quoted_keys)
+        last = f"SELECT DISTINCT ON ({keys}) * FROM {self.stage} ORDER BY {keys}, seq DESC"
+        if self.table in self.authored:
+            # An event's author is its post's, joined here rather than filled row by row.
+            q = self.conn.dialect.identifier_preparer
+            author = q.quote(self.table.c.author_id.name)
+            posts = q.format_table(self.target.posts)
+            p_id, p_author = (q.quote(self.target.posts.c[k].name) for k in ("id", "author_id"))
+            picked = ", ".join(f"s.{n}" for n in self.quoted)
+            post = q.quote(self.table.c.post_id.name)
+            self.conn.exec_driver_sql(
+                f"INSERT INTO {self.quoted_table} ({columns}, {author})"
+                f" SELECT {picked}, p.{p_author} FROM ({last}) AS s"
+                f" LEFT JOIN {posts} AS p ON p.{p_id} = s.{post}"
+                f" {self.on_conflict}, {author} = excluded.{author}"
+            )
+            return
         self.conn.exec_driver_sql(
             f"INSERT INTO {self.quoted_table} ({columns})"
-            f" SELECT DISTINCT ON ({keys}) {columns} FROM {self.stage}"
-            f" ORDER BY {keys}, seq DESC {self.on_conflict}"
+            f" SELECT {columns} FROM ({last}) AS s {self.on_conflict}"
         )
         if self.name == "posts":
             self._collaborators()

@@ -13,12 +13,14 @@ from datetime import UTC, date, datetime, timedelta
 
 from attrs import frozen
 from sqlalchemy import (
+    BigInteger,
+    Column,
     Connection,
+    Date,
     Engine,
     MetaData,
+    PrimaryKeyConstraint,
     Table,
-    and_,
-    bindparam,
     delete,
     exists,
     insert,
@@ -101,6 +103,10 @@ def rollup(
             written = removed = 0
             if first <= last:
                 written, removed = _settle_days(conn, target, queries, first, last)
+            window_first, window_last = analytics.standing_days(now)
+            if first <= window_first and window_last <= last:
+                # Every day of the window was just settled: its daily rows are its events.
+                queries = AnalyticsQueries(target, {"daily_artist_analytics"}, snapshot=None)
             ranked = _rank_everyone(conn, queries, now, windows, standings)
     days = (last - first).days + 1 if first <= last else 0
     return RollupReport(
@@ -119,18 +125,23 @@ def _settle_days(
         "start": analytics.day_start(first),
         "end": analytics.day_start(last + _DAY),
     }
-    computed = queries.every_event_day.subquery("computed")
-    in_range = and_(d.date >= bindparam("first"), d.date <= bindparam("last"))
+    # The events are aggregated once, into a scratch table both statements below read.
+    computed = _scratch(conn, daily)
+    conn.execute(
+        insert(computed).from_select(
+            [c.name for c in computed.c], queries.every_event_day.subquery("ev").select()
+        ),
+        span,
+    )
+    c = computed.c
     removed = conn.execute(
         delete(daily).where(
-            in_range,
-            ~exists()
-            .select_from(computed)
-            .where(computed.c.artist == d.artist_id, computed.c.day == d.date),
-        ),
-        {"first": first, "last": last, **span},
+            d.date >= first,
+            d.date <= last,
+            ~exists().where(c.artist == d.artist_id, c.day == d.date),
+        )
     ).rowcount
-    rows = select(computed.c.artist, computed.c.day, *(computed.c[k] for k in POST_COUNTERS))
+    rows = select(c.artist, c.day, *(c[k] for k in POST_COUNTERS))
     columns = ["artist_id", "date", *POST_COUNTERS]
     upsert: postgresql.Insert | sqlite.Insert
     if conn.dialect.name == "postgresql":
@@ -145,8 +156,26 @@ def _settle_days(
         where=differs,
     )
     # SQLAlchemy keeps an INSERT's row count only when asked to.
-    written = conn.execute(settle.execution_options(preserve_rowcount=True), span).rowcount
+    written = conn.execute(settle.execution_options(preserve_rowcount=True)).rowcount
+    computed.drop(conn)
     return max(written, 0), max(removed, 0)
+
+
+def _scratch(conn: Connection, daily: Table) -> Table:
+    """A temporary table for one run's computed days, on this connection only."""
+    computed = Table(
+        "artist_dashboard_rollup_days",
+        MetaData(),
+        Column("artist", daily.c.artist_id.type, nullable=False),
+        Column("day", Date, nullable=False),
+        *(Column(k, BigInteger, nullable=False) for k in POST_COUNTERS),
+        PrimaryKeyConstraint("artist", "day"),
+        prefixes=["TEMPORARY"],
+    )
+    # A pooled connection may still hold one from a run that failed before dropping it.
+    computed.drop(conn, checkfirst=True)
+    computed.create(conn)
+    return computed
 
 
 def _rank_everyone(
