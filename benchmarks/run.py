@@ -332,15 +332,74 @@ def measure_analytics(engine: Engine, scale: float, repeat: int) -> dict[str, An
             "non_followers_raw_ms": median_ms(by_raw, max(1, repeat // 2)),
             "peak_mb": peak_mb(lambda who=who: build_dashboard(who, store.repos, clock)),
         }
+    results["maintained"] = _maintained_audience(engine, results, repeat)
     heavy, typical = results["heavy"], results["typical"]
     results["ratios"] = {
         "days_heavy_over_typical": heavy["chart_standing_comparison_ms"]
         / typical["chart_standing_comparison_ms"],
         "non_followers_raw_over_library_heavy": heavy["non_followers_raw_ms"]
         / heavy["non_followers_ms"],
+        "non_followers_raw_over_maintained_heavy": heavy["non_followers_raw_ms"]
+        / results["maintained"]["heavy_non_followers_ms"],
         "heavy_minus_typical_peak_mb": heavy["peak_mb"] - typical["peak_mb"],
     }
     return results
+
+
+def _maintained_audience(engine: Engine, results: dict[str, Any], repeat: int) -> dict[str, Any]:
+    """Non-followers from the maintained audience (`maintain` over the event tables): the
+    count for each artist, checked equal to the raw one first, and what a view costs."""
+    from datetime import timedelta
+
+    from artist_dashboard.sql import maintain, stop_maintaining
+
+    now = generate.NOW
+    window = (now - timedelta(days=30), now)
+    before = _event_write_cost(engine)
+    started = time.perf_counter()
+    maintain(engine)
+    install_seconds = time.perf_counter() - started
+    try:
+        kept = SqlStore(engine)
+        assert kept.audience_maintained
+        timings: dict[str, Any] = {"install_seconds": install_seconds}
+        for who, label in ((generate.HEAVY, "heavy"), (generate.TYPICAL, "typical")):
+            if kept.count_non_followers(who, *window) != results[label]["non_followers"]:
+                raise SystemExit(f"maintained non-followers disagree for {who}: fix first")
+
+            def count(who: str = who) -> None:
+                with kept.snapshot() as repos:
+                    assert repos.audience is not None
+                    repos.audience.count_non_followers(who, *window)
+
+            timings[f"{label}_non_followers_ms"] = median_ms(count, repeat)
+        timings["view_insert_us"] = {"without": before, "with": _event_write_cost(engine)}
+    finally:
+        stop_maintaining(engine)
+    return timings
+
+
+def _event_write_cost(engine: Engine, count: int = 300) -> float:
+    """Microseconds per committed view of one of the heavy artist's posts (undone after)."""
+    from artist_dashboard.sql import tables
+
+    views = tables.view_events
+    ids = [f"bench-view-{n}" for n in range(count)]
+    started = time.perf_counter()
+    for n, event_id in enumerate(ids):
+        with engine.begin() as conn:
+            conn.execute(
+                views.insert().values(
+                    id=event_id,
+                    post_id=f"post-{n:08d}",
+                    user_id=f"bench-viewer-{n}",
+                    created_at=generate.NOW,
+                )
+            )
+    cost = (time.perf_counter() - started) / count * 1e6
+    with engine.begin() as conn:
+        conn.execute(views.delete().where(views.c.id.in_(ids)))
+    return cost
 
 
 def measure_load(scale: float) -> dict[str, Any]:
@@ -368,6 +427,8 @@ def table(results: dict[str, Any]) -> str:
         if database not in results:
             continue
         for artist in ("heavy", "typical"):
+            if artist not in results[database]:
+                continue
             r = results[database][artist]
             lines.append(
                 f"{database:10} {artist:8} {r['library_ms']:11.2f} {r['handwritten_ms']:11.2f}"
@@ -400,7 +461,11 @@ def table(results: dict[str, Any]) -> str:
                 f" typical {t['chart_standing_comparison_ms']:.2f} ms"
                 f" ({r['days_heavy_over_typical']:.2f}x); non-followers heavy"
                 f" {h['non_followers_ms']:.1f} ms vs raw {h['non_followers_raw_ms']:.1f} ms"
-                f" ({r['non_followers_raw_over_library_heavy']:.1f}x); peak heavy-typical"
+                f" ({r['non_followers_raw_over_library_heavy']:.1f}x), maintained"
+                f" {a['maintained']['heavy_non_followers_ms']:.2f} ms"
+                f" ({r['non_followers_raw_over_maintained_heavy']:.1f}x); a view"
+                f" {a['maintained']['view_insert_us']['without']:.0f}->"
+                f"{a['maintained']['view_insert_us']['with']:.0f} us; peak heavy-typical"
                 f" {r['heavy_minus_typical_peak_mb']:.2f} MB"
             )
     for mode, r in results.get("service", {}).items():
@@ -427,23 +492,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-service", action="store_true")
     parser.add_argument("--service-seconds", type=float, default=5.0)
     parser.add_argument("--skip-analytics", action="store_true")
+    parser.add_argument(
+        "--only-analytics", action="store_true", help="only the analytics sources' measurements"
+    )
     args = parser.parse_args(argv)
+    if args.only_analytics:
+        args.skip_load = args.skip_service = True
     DATA.mkdir(exist_ok=True)
     results: dict[str, Any] = {"scale": args.scale}
 
     sqlite = create_engine(f"sqlite:///{DATA / f'bench-{args.scale}.sqlite3'}")
     print("sqlite: preparing", file=sys.stderr)
     ensure_data(sqlite, args.scale)
-    results["sqlite"] = measure_database(sqlite, args.repeat)
-    results["sqlite"]["maintained"] = measure_maintained(sqlite, args.repeat)
+    results["sqlite"] = {}
+    if not args.only_analytics:
+        results["sqlite"] = measure_database(sqlite, args.repeat)
+        results["sqlite"]["maintained"] = measure_maintained(sqlite, args.repeat)
     if not args.skip_analytics:
         results["sqlite"]["analytics"] = measure_analytics(sqlite, args.scale, args.repeat)
     if args.postgres:
         print("postgresql: preparing", file=sys.stderr)
         pg = postgres_engine(args.postgres, args.scale)
         ensure_data(pg, args.scale)
-        results["postgresql"] = measure_database(pg, args.repeat)
-        results["postgresql"]["maintained"] = measure_maintained(pg, args.repeat)
+        results["postgresql"] = {}
+        if not args.only_analytics:
+            results["postgresql"] = measure_database(pg, args.repeat)
+            results["postgresql"]["maintained"] = measure_maintained(pg, args.repeat)
         if not args.skip_analytics:
             results["postgresql"]["analytics"] = measure_analytics(pg, args.scale, args.repeat)
     if not args.skip_load:

@@ -16,7 +16,15 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from sqlalchemy import Engine, create_engine, delete, insert, select, update
 from sqlalchemy.pool import StaticPool
 
-from artist_dashboard.sql import SqlStore, maintain, reconcile, stop_maintaining, tables
+from artist_dashboard.sql import (
+    SqlStore,
+    TableMap,
+    dashboard_tables,
+    maintain,
+    reconcile,
+    stop_maintaining,
+    tables,
+)
 
 NOW = datetime(2026, 6, 8, tzinfo=UTC)
 USERS = ["a", "b", "c", "d"]
@@ -26,6 +34,15 @@ post_ids = st.sampled_from(POSTS)
 counter = st.one_of(st.integers(0, 50), st.integers(-3, -1), st.none())
 deleted = st.one_of(st.booleans(), st.none())
 P, C, F = tables.posts, tables.post_collaborators, tables.follows
+#: The events without their copy of the post's author (the store joins posts instead), so
+#: that posts changing hands here need no help from the application.
+JOINED = dashboard_tables(
+    view_events=TableMap("post_view_events", {"author_id": None}),
+    play_events=TableMap("post_play_events", {"author_id": None}),
+)
+VIEWED = {"view": JOINED.view_events, "play": JOINED.play_events}
+viewers = st.sampled_from([*USERS, "z", "", None])
+event_ids = st.sampled_from([f"e{n}" for n in range(8)])
 HOUR = timedelta(hours=1)
 #: Windows with edges on and off midnight, spanning no, one and many whole days.
 WINDOWS = [
@@ -45,11 +62,15 @@ def machine(engine: Engine) -> type[RuleBasedStateMachine]:
 
         def __init__(self) -> None:
             super().__init__()
+            stop_maintaining(engine, JOINED)
+            JOINED.sources_metadata.drop_all(engine)
             tables.metadata.drop_all(engine)
-            stop_maintaining(engine)
-            maintain(engine)
-            self.live = SqlStore(engine, maintained=False)
-            self.kept = SqlStore(engine, maintained=True)
+            JOINED.metadata.create_all(engine)
+            JOINED.sources_metadata.create_all(engine, tables=list(VIEWED.values()))
+            maintain(engine, JOINED)
+            self.live = SqlStore(engine, JOINED, maintained=False)
+            self.kept = SqlStore(engine, JOINED, maintained=True)
+            assert self.kept.audience_maintained
 
         def _write(self, statement: Any) -> None:
             with engine.begin() as conn:
@@ -150,9 +171,42 @@ def machine(engine: Engine) -> type[RuleBasedStateMachine]:
         def unfollow(self, follower: str, followee: str) -> None:
             self._write(delete(F).where(F.c.follower_id == follower, F.c.followee_id == followee))
 
+        @rule(
+            kind=st.sampled_from(sorted(VIEWED)),
+            event_id=event_ids,
+            post_id=st.sampled_from([*POSTS, "unknown"]),
+            viewer=viewers,
+            hours=st.integers(-2, 24 * 40),
+        )
+        def view_or_play(
+            self, kind: str, event_id: str, post_id: str, viewer: Any, hours: int
+        ) -> None:
+            """A new event, or one already there moved to another post, viewer or time (an
+            hour before NOW or later is in the future)."""
+            table = VIEWED[kind]
+            values = {"post_id": post_id, "user_id": viewer, "created_at": NOW - hours * HOUR}
+            with engine.connect() as conn:
+                there = conn.execute(select(table).where(table.c.id == event_id)).first()
+            if there is None:
+                self._write(insert(table).values(id=event_id, **values))
+            else:
+                self._write(update(table).where(table.c.id == event_id).values(**values))
+
+        @rule(kind=st.sampled_from(sorted(VIEWED)), event_id=event_ids)
+        def remove_event(self, kind: str, event_id: str) -> None:
+            table = VIEWED[kind]
+            self._write(delete(table).where(table.c.id == event_id))
+
         @invariant()
         def figures_equal_a_recount(self) -> None:
-            assert reconcile(engine, fix=False).drifted == 0
+            assert reconcile(engine, JOINED, fix=False).drifted == 0
+            reference = _reference(engine, JOINED)
+            for user in USERS:
+                for after, until in WINDOWS:
+                    expected = reference.count_non_followers(user, after, until)
+                    assert self.kept.count_non_followers(user, after, until) == expected, user
+                    assert self.live.count_non_followers(user, after, until) == expected, user
+                    assert_audience_alone(self.kept, user, after, until, expected)
             for user in USERS:
                 for method in ("post_totals", "count_collaborations"):
                     assert getattr(self.kept, method)(user) == getattr(self.live, method)(user), (
@@ -174,6 +228,7 @@ def engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
         made = create_engine(request.getfixturevalue("postgres_url"))
     yield made
     stop_maintaining(made)
+    tables.sources_metadata.drop_all(made)
     tables.metadata.drop_all(made)
     made.dispose()
 
@@ -254,6 +309,12 @@ BASE = [
     " VALUES ('p1', 'b', 'a1'), ('p3', 'a1', 'b')",
     "INSERT INTO follows (follower_id, followee_id, created_at)"
     " VALUES ('c', 'a1', {t}), ('d', 'a1', {t}), ('a1', 'b', {t})",
+    # Viewed by a follower, a non-follower, the artist, anonymously; a follower of b's.
+    "INSERT INTO post_view_events (id, post_id, author_id, user_id, created_at)"
+    " VALUES ('v1', 'p1', 'a1', 'c', {t}), ('v2', 'p1', 'a1', 'e', {t}),"
+    " ('v3', 'p3', 'b', 'a1', {t}), ('v4', 'p2', 'a1', NULL, {t}), ('v5', 'p1', 'a1', 'a1', {t})",
+    "INSERT INTO post_play_events (id, post_id, author_id, user_id, created_at)"
+    " VALUES ('y1', 'p2', 'a1', 'e', {t}), ('y2', 'p3', 'b', 'd', {t})",
 ]
 PEOPLE = ["a1", "b", "c", "d", "e"]
 UPSERTS = {
@@ -282,6 +343,36 @@ UPSERTS = {
     "follow on conflict do nothing": (
         "INSERT INTO follows VALUES ('c', 'a1', {t2}), ('e', 'b', {t2}) ON CONFLICT DO NOTHING"
     ),
+    "a non-follower follows": "INSERT INTO follows VALUES ('e', 'a1', {t2})",
+    "view on conflict do update": (
+        "INSERT INTO post_view_events (id, post_id, author_id, user_id, created_at)"
+        " VALUES ('v2', 'p3', 'b', 'e', {t2}), ('v9', 'p2', 'a1', 'b', {t2})"
+        " ON CONFLICT (id) DO UPDATE SET post_id = excluded.post_id,"
+        " author_id = excluded.author_id, user_id = excluded.user_id"
+    ),
+    "play on conflict do nothing": (
+        "INSERT INTO post_play_events (id, post_id, author_id, user_id, created_at)"
+        " VALUES ('y1', 'p1', 'a1', 'b', {t2}), ('y9', 'p2', 'a1', 'b', {t2})"
+        " ON CONFLICT DO NOTHING"
+    ),
+    "events deleted, made anonymous and moved": (
+        "DELETE FROM post_view_events WHERE id = 'v2';"
+        " UPDATE post_play_events SET user_id = NULL WHERE id = 'y1';"
+        " UPDATE post_play_events SET post_id = 'p1', author_id = 'a1' WHERE id = 'y2'"
+    ),
+    "a post deleted, then its events, in one transaction": (
+        "DELETE FROM post_collaborators WHERE post_id = 'p3'; DELETE FROM posts WHERE id = 'p3';"
+        " DELETE FROM post_view_events WHERE post_id = 'p3';"
+        " DELETE FROM post_play_events WHERE post_id = 'p3'"
+    ),
+    "a post handed over, then its events deleted, in one transaction": (
+        "UPDATE posts SET author_id = 'e' WHERE id = 'p3';"
+        " DELETE FROM post_view_events WHERE post_id = 'p3'"
+    ),
+    "a viewed post deleted, and one with viewers of its own": (
+        "DELETE FROM post_collaborators WHERE post_id IN ('p1', 'p3');"
+        " DELETE FROM posts WHERE id IN ('p1', 'p3')"
+    ),
 }
 SQLITE_ONLY = {
     "insert or ignore, each table": (
@@ -297,6 +388,18 @@ SQLITE_ONLY = {
     "replace into collaborators": "REPLACE INTO post_collaborators VALUES ('p1', 'b', 'a1')",
     "replace into follows, new and existing": (
         "REPLACE INTO follows VALUES ('d', 'a1', {t2}), ('e', 'a1', {t2})"
+    ),
+    "insert or replace view events": (
+        "INSERT OR REPLACE INTO post_view_events (id, post_id, author_id, user_id, created_at)"
+        " VALUES ('v2', 'p3', 'b', 'c', {t2}), ('v8', 'p2', 'a1', 'd', {t2})"
+    ),
+    "replace into play events": (
+        "REPLACE INTO post_play_events (id, post_id, author_id, user_id, created_at)"
+        " VALUES ('y1', 'p3', 'b', 'e', {t2})"
+    ),
+    "insert or replace a viewer's only event": (
+        "INSERT OR REPLACE INTO post_play_events (id, post_id, author_id, user_id, created_at)"
+        " VALUES ('y2', 'p2', 'a1', 'c', {t2})"
     ),
 }
 POSTGRES_ONLY = {
@@ -317,7 +420,25 @@ POSTGRES_ONLY = {
     "truncate follows after an insert": (
         "INSERT INTO follows VALUES ('e', 'a1', {t}); TRUNCATE follows"
     ),
+    "merge view events": (
+        "MERGE INTO post_view_events AS e USING (VALUES ('v1', 'e'), ('v7', 'b')) AS v(id, usr)"
+        " ON e.id = v.id WHEN MATCHED THEN UPDATE SET user_id = v.usr"
+        " WHEN NOT MATCHED THEN INSERT (id, post_id, author_id, user_id, created_at)"
+        " VALUES (v.id, 'p2', 'a1', v.usr, {t})"
+    ),
+    "truncate view events after an insert": (
+        "INSERT INTO post_view_events (id, post_id, author_id, user_id, created_at)"
+        " VALUES ('v7', 'p2', 'a1', 'b', {t}); TRUNCATE post_view_events"
+    ),
 }
+
+
+def install_world(engine: Engine) -> None:
+    """The core tables and the view and play events', with the maintained aggregates."""
+    tables.metadata.create_all(engine)
+    tables.sources_metadata.create_all(engine, tables=[tables.view_events, tables.play_events])
+    maintain(engine)
+    assert SqlStore(engine).audience_maintained
 
 
 def _sql(engine: Engine, statements: str) -> list[str]:
@@ -344,12 +465,19 @@ def assert_exact(engine: Engine) -> None:
         assert kept.count_new_followers(user, *window) == reference.count_new_followers(
             user, *window
         )
+        expected = reference.count_non_followers(user, *window)
+        assert kept.count_non_followers(user, *window) == expected, user
+        assert_audience_alone(kept, user, *window, expected)
 
 
-def _reference(engine: Engine) -> Any:
-    """The rows as they are now, counted by the in-memory reference store."""
-    from artist_dashboard import Follow, Post
+def _reference(engine: Engine, target: Any = tables) -> Any:
+    """The rows as they are now — view and play events too, where there are tables of them —
+    counted by the in-memory reference store."""
+    from artist_dashboard import Follow, Post, PostEvent
     from artist_dashboard.memory import InMemoryStore
+    from artist_dashboard.sql._catalog import existing
+
+    viewed = {"view": target.view_events, "play": target.play_events}
 
     with engine.connect() as conn:
         pairs: dict[str, list[str]] = {}
@@ -380,7 +508,33 @@ def _reference(engine: Engine) -> Any:
             Follow(follower_id=a, followee_id=b, created_at=t)
             for a, b, t in conn.execute(select(F.c.follower_id, F.c.followee_id, F.c.created_at))
         ]
-    return InMemoryStore([], posts, follows)
+        present = existing(conn, viewed.values())
+        events = [
+            PostEvent(
+                id=r.id, post_id=r.post_id, created_at=r.created_at, kind=kind, user_id=r.user_id
+            )
+            for kind, table in viewed.items()
+            if table in present
+            for r in conn.execute(select(table))
+        ]
+    if not present:
+        return InMemoryStore([], posts, follows)
+    sources = {f"post_{kind}_events" for kind, table in viewed.items() if table in present}
+    return InMemoryStore([], posts, follows, events=events, event_sources=sources)
+
+
+def assert_audience_alone(
+    store: SqlStore, user: str, after: Any, until: Any, expected: int
+) -> None:
+    """The maintained audience's own answer, without the events' help, is `expected` whenever
+    nobody it counts was last seen after `until` (only then does the store ask the events)."""
+    params = {"user": user, "after": after, "until": until}
+    with store._engine.connect() as conn:  # white box: the audience's query alone
+        query = store._analytics.audience_count
+        assert query is not None
+        inside, maybe = conn.execute(query, params).one()
+    if not maybe:
+        assert inside == expected, (user, after, until)
 
 
 #: Each form, with the databases that speak it.
@@ -412,8 +566,7 @@ def test_every_write_form_keeps_the_figures_exact(
     else:
         engine = create_engine(request.getfixturevalue("postgres_url"))
     try:
-        tables.metadata.create_all(engine)
-        maintain(engine)
+        install_world(engine)
         with engine.begin() as conn:
             for statement in _sql(engine, ";".join(BASE)):
                 conn.exec_driver_sql(statement)
@@ -424,6 +577,7 @@ def test_every_write_form_keeps_the_figures_exact(
         assert_exact(engine)
     finally:
         stop_maintaining(engine)
+        tables.sources_metadata.drop_all(engine)
         tables.metadata.drop_all(engine)
         engine.dispose()
 
@@ -432,8 +586,7 @@ def test_counters_near_two_to_the_63_never_break_a_write(engine: Engine) -> None
     """Counters at the top of BIGINT: the application's writes succeed, and the figures stay
     exact (PostgreSQL sums them in NUMERIC; SQLite's live sums are put together from halves)."""
     top = 2**63 - 1
-    tables.metadata.create_all(engine)
-    maintain(engine)
+    install_world(engine)
     with engine.begin() as conn:
         for statement in _sql(engine, ";".join(BASE)):
             conn.exec_driver_sql(statement)

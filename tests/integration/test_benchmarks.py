@@ -35,3 +35,19 @@ def test_the_generator_is_deterministic() -> None:
     first = [p.id for p in generate.posts(shape)][:50], list(generate.follows(shape))[:50]
     again = [p.id for p in generate.posts(shape)][:50], list(generate.follows(shape))[:50]
     assert first == again
+
+
+def test_the_analytics_measurements_agree_at_a_tiny_scale(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events load, the rollup runs, and non-followers counted three ways — from the raw
+    events, by the store, from the maintained audience — agree before anything is timed."""
+    monkeypatch.setattr(run, "DATA", tmp_path)
+    engine = create_engine(f"sqlite:///{tmp_path / 'bench.sqlite3'}")
+    run.ensure_data(engine, 0.001)
+    results = run.measure_analytics(engine, 0.001, repeat=1)
+    assert results["event_load_problems"] == 0
+    assert results["events"] == sum(1 for _ in generate.events(generate.Shape(0.001)))
+    assert results["heavy"]["non_followers"] > 0
+    assert results["maintained"]["heavy_non_followers_ms"] > 0
+    assert "sqlite analytics:" in run.table({"sqlite": {"analytics": results}})

@@ -1,4 +1,5 @@
-"""The maintained aggregates under concurrent writers on a real PostgreSQL (READ COMMITTED):
+"""The maintained aggregates (the audience of view and play events included) under concurrent
+writers on a real PostgreSQL (READ COMMITTED):
 explicit two-connection interleavings in every order, racing writers, `reconcile` in the
 middle of writes, and a bounded soak with writer processes while dashboards are read.
 
@@ -27,7 +28,7 @@ from sqlalchemy import Connection, Engine, create_engine, make_url, text
 from artist_dashboard import FixedClock, build_dashboard
 from artist_dashboard.sql import SqlStore, maintain, reconcile, stop_maintaining, tables
 
-from .test_aggregates import _reference
+from .test_aggregates import _reference, assert_audience_alone
 
 pytestmark = pytest.mark.postgres
 
@@ -46,7 +47,9 @@ def engine(postgres_admin_url: str) -> Iterator[Engine]:
     url = make_url(postgres_admin_url).set(database=name)
     made = create_engine(url, pool_size=12)
     tables.metadata.create_all(made)
+    tables.sources_metadata.create_all(made, tables=[tables.view_events, tables.play_events])
     maintain(made)
+    assert SqlStore(made).audience_maintained
     yield made
     stop_maintaining(made)
     made.dispose()
@@ -58,7 +61,13 @@ def engine(postgres_admin_url: str) -> Iterator[Engine]:
 def reset(engine: Engine, statements: list[str]) -> None:
     """Empty the source tables (through the triggers) and write `statements`."""
     with engine.begin() as conn:
-        for table in ("post_collaborators", "posts", "follows"):
+        for table in (
+            "post_collaborators",
+            "posts",
+            "follows",
+            "post_view_events",
+            "post_play_events",
+        ):
             conn.exec_driver_sql(f"DELETE FROM {table}")
         for statement in statements:
             conn.exec_driver_sql(statement)
@@ -75,6 +84,14 @@ def assert_exact(engine: Engine) -> None:
             for user in PEOPLE:
                 expected = getattr(reference, method)(user)
                 assert getattr(store, method)(user) == expected, (store.maintained, method, user)
+    # The events here carry no copy of their post's author: only the audience counts them.
+    kept = SqlStore(engine, maintained=True)
+    until = datetime.now(UTC)
+    after = until - timedelta(days=30)
+    for user in PEOPLE:
+        expected = reference.count_non_followers(user, after, until)
+        assert kept.count_non_followers(user, after, until) == expected, user
+        assert_audience_alone(kept, user, after, until, expected)
 
 
 def post(post_id: str, author: str, deleted: bool = False) -> str:
@@ -88,6 +105,13 @@ def collaborator(post_id: str, user: str, author: str = "a") -> str:
     return (
         "INSERT INTO post_collaborators (post_id, user_id, author_id)"
         f" VALUES ('{post_id}', '{user}', '{author}')"
+    )
+
+
+def view(event_id: str, post_id: str, user: str, kind: str = "view", hours: int = 1) -> str:
+    return (
+        f"INSERT INTO post_{kind}_events (id, post_id, user_id, created_at)"
+        f" VALUES ('{event_id}', '{post_id}', '{user}', now() - interval '{hours} hours')"
     )
 
 
@@ -144,6 +168,36 @@ INTERLEAVINGS = {
             "INSERT INTO follows VALUES ('d', 'a', now())",
         ],
     ),
+    "a view against the viewer following": (
+        [post("p", "a")],
+        [view("e1", "p", "x")],
+        ["INSERT INTO follows VALUES ('x', 'a', now())"],
+    ),
+    "a view against the viewer unfollowing": (
+        [post("p", "a"), "INSERT INTO follows VALUES ('x', 'a', now())"],
+        [view("e1", "p", "x", kind="play")],
+        ["DELETE FROM follows WHERE follower_id = 'x'"],
+    ),
+    "a view against its post changing hands": (
+        [post("p", "a")],
+        [view("e1", "p", "x")],
+        ["UPDATE posts SET author_id = 'b' WHERE id = 'p'"],
+    ),
+    "a view against its post being written": (
+        [],
+        [view("e1", "p", "x")],
+        [post("p", "a")],
+    ),
+    "a viewer's last view deleted against a new one": (
+        [post("p", "a"), post("q", "a"), view("e1", "p", "x", hours=2)],
+        ["DELETE FROM post_view_events WHERE id = 'e1'"],
+        [view("e2", "q", "x", kind="play")],
+    ),
+    "views of two artists in opposite orders across statements": (
+        [post("p", "a"), post("q", "b")],
+        [view("e1", "p", "x"), view("e2", "q", "x")],
+        [view("e3", "q", "x", kind="play"), view("e4", "p", "x", kind="play")],
+    ),
     "posts of two artists in opposite orders across statements": (
         [post("p", "a"), post("q", "b")],
         [
@@ -197,11 +251,21 @@ def test_two_transactions_interleaved(engine: Engine, name: str, writes: str, co
 POSTS = [f"p{n}" for n in range(8)]
 
 
-def random_write(rng: random.Random) -> str:
-    """One single-statement write, as an application makes them."""
+def random_write(rng: random.Random, events: bool = True) -> str:
+    """One single-statement write, as an application makes them (events too, or not)."""
     p, u, v = rng.choice(POSTS), rng.choice(PEOPLE), rng.choice(PEOPLE)
+    kind, e = rng.choice(("view", "play")), f"e{rng.randrange(12)}"
+    event_writes = [
+        f"INSERT INTO post_{kind}_events (id, post_id, user_id, created_at) VALUES"
+        f" ('{e}', '{p}', '{u}', now() - interval '{rng.randrange(60)} days')"
+        " ON CONFLICT (id) DO UPDATE SET post_id = excluded.post_id,"
+        " user_id = excluded.user_id, created_at = excluded.created_at",
+        f"DELETE FROM post_{kind}_events WHERE id = '{e}'",
+        f"UPDATE post_{kind}_events SET user_id = '{u}' WHERE post_id = '{p}'",
+    ]
     return rng.choice(
         [
+            *(event_writes if events else []),
             f"INSERT INTO posts (id, author_id, created_at, likes_count, view_count) VALUES"
             f" ('{p}', '{u}', now() - interval '{rng.randrange(40)} days', {rng.randrange(9)},"
             f" {rng.randrange(50)}) ON CONFLICT DO NOTHING",
@@ -220,7 +284,7 @@ def random_write(rng: random.Random) -> str:
     )
 
 
-def write_many(url: str, seed: int, count: int) -> dict[str, int]:
+def write_many(url: str, seed: int, count: int, events: bool = True) -> dict[str, int]:
     """Run `count` random single-statement transactions; count how each ended."""
     from sqlalchemy.exc import DBAPIError
 
@@ -231,7 +295,7 @@ def write_many(url: str, seed: int, count: int) -> dict[str, int]:
         with engine.connect() as conn:
             for _ in range(count):
                 try:
-                    conn.exec_driver_sql(random_write(rng))
+                    conn.exec_driver_sql(random_write(rng, events))
                     conn.commit()
                     outcome["committed"] += 1
                 except DBAPIError as exc:
@@ -325,7 +389,9 @@ def test_soak_writer_processes_with_dashboards_read(engine: Engine) -> None:
     reader = context.Process(target=read_dashboards, args=(_url(engine), stop, counts))
     reader.start()
     with context.Pool(3) as pool:
-        results = pool.starmap(write_many, [(_url(engine), s, 3000) for s in range(20, 23)])
+        # No events: the chart reads their copies of the post's author, which `load` keeps
+        # and these writers do not.
+        results = pool.starmap(write_many, [(_url(engine), s, 3000, False) for s in range(20, 23)])
     written = sum(r["committed"] for r in results)
     stop.set()
     reader.join(60)
@@ -335,7 +401,13 @@ def test_soak_writer_processes_with_dashboards_read(engine: Engine) -> None:
     assert written == 9000
     assert_exact(engine)
     reference = _reference(engine)
-    people = InMemoryStore([User(id=u, name=u) for u in PEOPLE], reference.posts, reference.follows)
+    people = InMemoryStore(
+        [User(id=u, name=u) for u in PEOPLE],
+        reference.posts,
+        reference.follows,
+        events=[],
+        event_sources={"post_view_events", "post_play_events"},
+    )
     clock = FixedClock(datetime.now(UTC) + timedelta(minutes=1))
     for user in PEOPLE:
         got = build_dashboard(user, SqlStore(engine).repos, clock)

@@ -24,9 +24,11 @@ from artist_dashboard.sql import (
 from artist_dashboard.testing import AnalyticsConformance, Dataset, Loader, StoreConformance
 
 
-def loader(engine: Engine, *, maintained: bool = False) -> Loader:
+def loader(engine: Engine, *, maintained: bool = False, audience: bool = False) -> Loader:
     """Empties the tables and loads a dataset; with `maintained`, through the triggers of the
-    maintained aggregates (installed once), so the kit checks the figures they keep."""
+    maintained aggregates (installed once), so the kit checks the figures they keep. With
+    `audience` too, they are installed again over each dataset's event tables, before its
+    rows are written, so the kit checks the maintained audience as well."""
     if maintained:
         maintain(engine)
     else:
@@ -34,12 +36,19 @@ def loader(engine: Engine, *, maintained: bool = False) -> Loader:
 
     def load(dataset: Dataset) -> Repos:
         tables.metadata.create_all(engine)
+        if audience:
+            stop_maintaining(engine)  # its triggers read the event tables dropped next
         sources_metadata.drop_all(engine)  # a source is configured only where the dataset has it
         with engine.begin() as conn:
             conn.exec_driver_sql("DROP TABLE IF EXISTS artist_standings")
             conn.exec_driver_sql("DROP TABLE IF EXISTS artist_standing_windows")
             for table in reversed(tables.metadata.sorted_tables):
                 conn.execute(delete(table))
+        if audience:
+            if dataset.events is not None:
+                configured = [tables.source(n) for n in sorted(dataset.event_sources)]
+                sources_metadata.create_all(engine, tables=configured)
+            maintain(engine)
         sources = Sources(
             events=dataset.events,
             event_sources=dataset.event_sources if dataset.events is not None else None,
@@ -49,6 +58,8 @@ def loader(engine: Engine, *, maintained: bool = False) -> Loader:
         load_records_into(engine, dataset.users, dataset.posts, dataset.follows, sources=sources)
         store = SqlStore(engine)
         assert store.maintained is maintained
+        if audience and dataset.event_sources & {"post_view_events", "post_play_events"}:
+            assert store.audience_maintained
         return store.repos
 
     return load
@@ -118,3 +129,20 @@ class TestPostgresAnalytics(AnalyticsConformance):
     @pytest.fixture
     def load(self, postgres_engine: Engine) -> Loader:
         return loader(postgres_engine)
+
+
+class TestSqliteMaintainedAnalytics(AnalyticsConformance):
+    """Every analytics kit test on SqlStore over SQLite, the audience kept by triggers."""
+
+    @pytest.fixture
+    def load(self, sqlite_engine: Engine) -> Loader:
+        return loader(sqlite_engine, maintained=True, audience=True)
+
+
+@pytest.mark.postgres
+class TestPostgresMaintainedAnalytics(AnalyticsConformance):
+    """Every analytics kit test on SqlStore over PostgreSQL, the audience kept by triggers."""
+
+    @pytest.fixture
+    def load(self, postgres_engine: Engine) -> Loader:
+        return loader(postgres_engine, maintained=True, audience=True)

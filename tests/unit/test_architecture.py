@@ -40,6 +40,7 @@ HOUSE: dict[str, list[list[str]]] = {
     "sql": [
         ["sql._schema"],
         ["sql._catalog"],
+        ["sql._audience"],
         ["sql._triggers", "sql._analytics"],
         ["sql._store", "sql._load", "sql._aggregates", "sql._rollup"],
         ["sql"],

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 from attrs import frozen
 from sqlalchemy import (
     BigInteger,
@@ -34,12 +35,14 @@ from sqlalchemy import (
 from sqlalchemy.sql.elements import ColumnElement
 
 from .._core import rules
-from ._catalog import begin_sqlite, drop_library_triggers, naive_times
+from ._audience import AudienceSql, create_viewer_index, drop_viewer_index
+from ._catalog import begin_sqlite, drop_library_triggers, existing, naive_times
 from ._schema import (
     _ID,
     _SUM,
     STATS_FIGURES,
     DashboardTables,
+    audience_table,
     clamped,
     credit_pairs,
     follow_days_table,
@@ -69,11 +72,27 @@ class ReconcileReport:
     sample: tuple[str, ...]
 
 
-def _aux(target: DashboardTables, postgres: bool, stats_name: str) -> Aux:
-    """The library's own tables, for one database."""
+_VIEWED_KINDS = {"post_view_events": "view", "post_play_events": "play"}
+
+
+def _viewed(conn: Connection | None, target: DashboardTables) -> tuple[Table, ...]:
+    """The view and play tables the database has (all that could be, without `conn`)."""
+    candidates = (target.view_events, target.play_events)
+    return tuple(candidates if conn is None else existing(conn, candidates))
+
+
+def _aux(
+    target: DashboardTables, postgres: bool, stats_name: str, viewed: tuple[Table, ...]
+) -> Aux:
+    """The library's own tables, for one database with the `viewed` event tables."""
     metadata = MetaData()
     stats, days = stats_table(metadata, stats_name), follow_days_table(metadata)
     credits = post_credits_table(metadata)
+    kinds = tuple(
+        kind for name, kind in _VIEWED_KINDS.items() if target.source(name) in set(viewed)
+    )
+    viewed = tuple(target.source(name) for name in _VIEWED_KINDS if target.source(name) in viewed)
+    audience = audience_table(metadata) if viewed else None
     if postgres:
         pending = Table(
             "artist_pending",
@@ -83,6 +102,7 @@ def _aux(target: DashboardTables, postgres: bool, stats_name: str) -> Aux:
             Column("user_id", _ID),
             Column("day", String(10)),
             Column("post_id", _ID),
+            Column("viewer_id", _ID),
             *(
                 Column(k, _SUM if k in rules.POST_COUNTERS else BigInteger, server_default="0")
                 for k in (*STATS_FIGURES, "follows")
@@ -96,7 +116,17 @@ def _aux(target: DashboardTables, postgres: bool, stats_name: str) -> Aux:
             Column("settled", BigInteger, nullable=False, server_default="0"),
         )
         settle = Table("artist_settle", metadata, Column("xid", BigInteger, primary_key=True))
-        return Aux(stats, days, credits, pending=pending, guard=guard, settle=settle)
+        return Aux(
+            stats,
+            days,
+            credits,
+            pending=pending,
+            guard=guard,
+            settle=settle,
+            viewed=viewed,
+            viewed_kinds=kinds,
+            audience=audience,
+        )
     posts, follows = target.posts, target.follows
 
     def stash(name: str, source: Table, keys: tuple[str, ...], key: tuple[str, ...]) -> Table:
@@ -114,6 +144,13 @@ def _aux(target: DashboardTables, postgres: bool, stats_name: str) -> Aux:
         stash_follows=stash(
             "artist_stash_follows", follows, STASHED["follows"], ("follower_id", "followee_id")
         ),
+        stash_viewed=tuple(
+            stash(f"artist_stash_{kind}_events", table, ("id", "post_id", "user_id"), ("id",))
+            for kind, table in zip(kinds, viewed, strict=True)
+        ),
+        viewed=viewed,
+        viewed_kinds=kinds,
+        audience=audience,
     )
 
 
@@ -129,6 +166,8 @@ def _tables(aux: Aux) -> list[Table]:
             aux.settle,
             aux.stash_posts,
             aux.stash_follows,
+            aux.audience,
+            *aux.stash_viewed,
         )
         if t is not None
     ]
@@ -145,21 +184,23 @@ def maintain(
     """
     target.metadata.create_all(engine, checkfirst=True)
     postgres = engine.dialect.name == "postgresql"
-    aux = _aux(target, postgres, stats_name)
     with engine.begin() as conn:
+        aux = _aux(target, postgres, stats_name, _viewed(conn, target))
         if postgres:
             names = ", ".join(
                 conn.dialect.identifier_preparer.format_table(t)
-                for t in (target.posts, target.post_collaborators, target.follows)
+                for t in (target.posts, target.post_collaborators, target.follows, *aux.viewed)
             )
             conn.exec_driver_sql(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE")
         else:
             begin_sqlite(conn, immediate=True)
         drop_library_triggers(conn)
-        for table in reversed(_tables(aux)):
+        for table in reversed(_tables(_aux(target, postgres, stats_name, _viewed(None, target)))):
             table.drop(conn, checkfirst=True)
         for table in _tables(aux):
             table.create(conn)
+        for table in aux.viewed:
+            create_viewer_index(conn, table)
         program = postgres_program if postgres else sqlite_program
         for ddl in program(conn, target, aux):
             conn.exec_driver_sql(ddl)
@@ -171,13 +212,15 @@ def stop_maintaining(
 ) -> None:
     """Remove the triggers and the library's tables; the store goes back to live figures."""
     postgres = engine.dialect.name == "postgresql"
-    aux = _aux(target, postgres, stats_name)
+    aux = _aux(target, postgres, stats_name, _viewed(None, target))
     with engine.begin() as conn:
         if not postgres:
             begin_sqlite(conn, immediate=True)
         drop_library_triggers(conn)
         for table in reversed(_tables(aux)):
             table.drop(conn, checkfirst=True)
+        for table in existing(conn, aux.viewed):
+            drop_viewer_index(conn, table)
 
 
 def reconcile(
@@ -196,10 +239,13 @@ def reconcile(
     (temporary tables, EXCEPT both ways), whatever the number of users.
     """
     postgres = engine.dialect.name == "postgresql"
-    aux = _aux(target, postgres, stats_name)
     with engine.begin() as conn:
+        aux = _aux(target, postgres, stats_name, _viewed(conn, target))
+        if aux.audience is not None and not existing(conn, [aux.audience]):
+            # Installed before the database had events: there is no audience to check.
+            aux = attrs.evolve(aux, viewed=(), viewed_kinds=(), audience=None, stash_viewed=())
         if postgres:
-            held = [aux.guard, aux.credits, aux.stats, aux.days]
+            held = [aux.guard, aux.credits, aux.audience, aux.stats, aux.days]
             names = ", ".join(
                 conn.dialect.identifier_preparer.format_table(t) for t in held if t is not None
             )
@@ -258,6 +304,9 @@ def _reconcile(
         "artist_dashboard_expected_days": compiled(expected_days),
         "artist_dashboard_expected_credits": compiled(credit_pairs(target)),
     }
+    audience = AudienceSql(conn, target, aux.viewed) if aux.audience is not None else None
+    if audience is not None:
+        work["artist_dashboard_expected_audience"] = audience.expected()
     for name, query in work.items():
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
         conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {name} AS {query}")
@@ -290,6 +339,17 @@ def _reconcile(
         + " UNION "
         + both_ways("post_id, user_id", "artist_dashboard_expected_credits", credits)
         + (f" UNION SELECT author_id FROM ({stale}) AS stale" if stale else "")
+        + (
+            " UNION "
+            + both_ways(
+                "artist_id AS user_id, user_id AS person, last_seen, follower",
+                "artist_dashboard_expected_audience",
+                f"(SELECT * FROM {q.format_table(aux.audience)}"
+                " WHERE last_seen IS NOT NULL OR follower) AS a",
+            )
+            if audience is not None and aux.audience is not None
+            else ""
+        )
     )
     drifted = int(conn.exec_driver_sql("SELECT count(*) FROM artist_dashboard_drift").scalar_one())
     sample = (
@@ -322,6 +382,19 @@ def _reconcile(
         )
         if stale:
             conn.exec_driver_sql(author_copy_repair(program))
+        if aux.audience is not None:
+            kept = q.format_table(aux.audience)
+            conn.exec_driver_sql(f"DELETE FROM {kept} WHERE artist_id IN ({drift})")
+            conn.exec_driver_sql(
+                f"INSERT INTO {kept} (artist_id, user_id, last_seen, follower)"
+                " SELECT artist_id, user_id, last_seen, follower"
+                f" FROM artist_dashboard_expected_audience WHERE artist_id IN ({drift})"
+            )
+    if fix and aux.audience is not None:
+        # People who neither follow nor were seen any more (the triggers leave their rows).
+        conn.exec_driver_sql(
+            f"DELETE FROM {q.format_table(aux.audience)} WHERE last_seen IS NULL AND NOT follower"
+        )
     for name in ("artist_dashboard_drift", *reversed(work)):
         conn.exec_driver_sql(f"DROP TABLE {name}")
     return ReconcileReport(checked=checked, drifted=drifted, sample=tuple(str(u) for u in sample))

@@ -25,6 +25,7 @@ from sqlalchemy import (
     bindparam,
     case,
     exists,
+    false,
     func,
     literal,
     select,
@@ -57,6 +58,7 @@ class AnalyticsQueries:
         tables: DashboardTables,
         present: set[str],
         snapshot: tuple[Table, Table] | None,
+        audience: Table | None = None,
     ) -> None:
         self.tables = tables
         self.present = present
@@ -141,6 +143,22 @@ class AnalyticsQueries:
             self.non_followers = select(func.count(func.distinct(seen.c.viewer))).where(
                 seen.c.viewer != user,
                 ~exists().where(f.followee_id == user, f.follower_id == seen.c.viewer),
+            )
+
+        # count_non_followers from the maintained audience: the artist's non-followers last
+        # seen after the window opened, split by whether that was after its end too — those
+        # may have been seen inside it as well, which only the events can tell.
+        self.audience_count: Select[Any] | None = None
+        if audience is not None:
+            a = audience.c
+            self.audience_count = select(
+                func.coalesce(func.sum(case((a.last_seen <= until, 1), else_=0)), 0),
+                func.coalesce(func.sum(case((a.last_seen > until, 1), else_=0)), 0),
+            ).where(
+                a.artist_id == user,
+                a.follower == false(),
+                a.last_seen > after,
+                a.user_id != user,
             )
 
         # revenue: per currency over the window (summed in SQL where the amount is NUMERIC).
@@ -315,6 +333,10 @@ class AnalyticsReader:
         if self.queries.non_followers is None:
             return 0
         params = {"user": artist_id, "after": after, "until": until}
+        if self.queries.audience_count is not None:
+            inside, maybe = self.conn.execute(self.queries.audience_count, params).one()
+            if not maybe:
+                return int(inside)
         return int(self.conn.execute(self.queries.non_followers, params).scalar_one())
 
     # RevenueRepo

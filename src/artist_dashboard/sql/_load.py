@@ -186,11 +186,16 @@ def _load_rows(
             sink.finish()
         if any(n in streams for n in (*_EVENT_SOURCES, "daily_artist_analytics")):
             _forget_standings(conn)
+        authored = [t for t in existing(conn, target.events) if "author_id" in t.c]
+        if dialect != "postgresql":
+            # Before the indexes, which every changed row would otherwise update too.
+            _fill_event_authors(conn, target, authored)
         for index in missing_indexes(conn, target):
             index.create(conn)
-        # After the indexes: the events still without an author are found by index.
-        authored = [t for t in existing(conn, target.events) if "author_id" in t.c]
-        _fill_event_authors(conn, target, authored)
+        if dialect == "postgresql":
+            # PostgreSQL's events got their authors as they were copied in: the few still
+            # without one (posts not there yet, or arrived since) are found by index.
+            _fill_event_authors(conn, target, authored)
     _analyze(engine, target)
     return counts
 

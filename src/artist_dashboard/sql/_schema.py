@@ -436,6 +436,22 @@ def follow_days_table(metadata: MetaData, name: str = "artist_follow_days") -> T
     )
 
 
+def audience_table(metadata: MetaData, name: str = "artist_audience") -> Table:
+    """Per artist, each person who follows them or viewed or played one of their posts: when
+    last seen (NULL: never) and whether they follow. Kept by the triggers of `maintain`."""
+    table = Table(
+        name,
+        metadata,
+        Column("artist_id", _ID, primary_key=True),
+        Column("user_id", _ID, primary_key=True),
+        Column("last_seen", UtcDateTime),
+        Column("follower", Boolean, nullable=False),
+    )
+    # count_non_followers: the artist's non-followers seen in a window, one index range.
+    Index(f"ix_{name}_seen", table.c.artist_id, table.c.follower, table.c.last_seen)
+    return table
+
+
 def standings_tables(metadata: MetaData) -> tuple[Table, Table]:
     """The standing of every ranked artist over one window, as the rollup last computed it
     (`artist_standings`), and the windows it computed (`artist_standing_windows`, with how

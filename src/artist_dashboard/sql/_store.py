@@ -40,12 +40,21 @@ from .._core.build import Repos
 from .._core.records import CurrencyTotal, DayFigures, Follow, Post, PostTotals, Standing, User
 from .._core.values import as_utc, log
 from ._analytics import AnalyticsQueries, AnalyticsReader
-from ._catalog import begin_sqlite, existing, index_ddl, installed, missing_indexes
+from ._catalog import (
+    TRIGGER_PREFIX,
+    begin_sqlite,
+    existing,
+    index_ddl,
+    installed,
+    library_triggers,
+    missing_indexes,
+)
 from ._schema import (
     _ID,
     STATS_FIGURES,
     DashboardTables,
     UtcDateTime,
+    audience_table,
     clamped,
     clamped_fast,
     follow_days_table,
@@ -398,6 +407,7 @@ class SqlStore:
             _warn_missing_indexes(conn, tables)
             sources = existing(conn, (*tables.events, tables.daily, tables.earnings))
             snapshot_there = len(existing(conn, snapshot)) == len(snapshot)
+            audience = _kept_audience(conn, tables, sources) if maintained else None
         kept = (stats_table(metadata), follow_days_table(metadata)) if maintained else None
         self.maintained = maintained
         #: The analytics sources the database has (SPEC §6.3: a source is configured when its
@@ -405,7 +415,12 @@ class SqlStore:
         self.sources = frozenset(t.name for t in sources)
         self._queries = _Queries(tables, self._postgres, kept)
         present = {_name_of(tables, t) for t in sources}
-        self._analytics = AnalyticsQueries(tables, present, snapshot if snapshot_there else None)
+        self._analytics = AnalyticsQueries(
+            tables, present, snapshot if snapshot_there else None, audience
+        )
+        #: Whether non-followers are counted from the maintained audience (`maintain` with
+        #: view or play events), rather than from the events.
+        self.audience_maintained = audience is not None
         events = present & {"post_view_events", "post_play_events", "post_engagement_events"}
         #: Which optional ports the store answers: day figures, the audience, revenue.
         self._configured = (
@@ -583,6 +598,29 @@ def _warn_missing_indexes(conn: Connection, target: DashboardTables) -> None:
             len(missing),
             "; ".join(index_ddl(conn, index) for index in missing),
         )
+
+
+def _kept_audience(
+    conn: Connection, target: DashboardTables, sources: Sequence[Table]
+) -> Table | None:
+    """The maintained audience, when its triggers cover every view and play table there is."""
+    kinds = {"view": target.view_events, "play": target.play_events}
+    viewed = {kind: t for kind, t in kinds.items() if any(t is s for s in sources)}
+    if not viewed:
+        return None
+    kept = audience_table(MetaData())
+    triggers = {name for name, _ in library_triggers(conn)}
+    uncovered = [
+        t.name for kind, t in viewed.items() if f"{TRIGGER_PREFIX}_{kind}_insert" not in triggers
+    ]
+    if uncovered or not existing(conn, [kept]):
+        log.warning(
+            "the maintained aggregates do not cover %s yet, so non-followers are counted from"
+            " the events; run `artist-dashboard aggregates install` again to cover them",
+            ", ".join(uncovered or [t.name for t in viewed.values()]),
+        )
+        return None
+    return kept
 
 
 def _name_of(target: DashboardTables, table: Table) -> str:

@@ -32,6 +32,7 @@ from sqlalchemy import Connection, Table, literal_column, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from .._core import rules
+from ._audience import AudienceSql
 from ._catalog import TRIGGER_PREFIX, naive_times
 from ._schema import DashboardTables, clamped, credit_pairs, live_post
 
@@ -58,6 +59,11 @@ class Aux:
     settle: Table | None = None  # PostgreSQL
     stash_posts: Table | None = None  # SQLite
     stash_follows: Table | None = None  # SQLite
+    #: The view and play tables the audience is kept from (none: no audience).
+    viewed: tuple[Table, ...] = ()
+    viewed_kinds: tuple[str, ...] = ()  # "view", "play": names the triggers
+    audience: Table | None = None
+    stash_viewed: tuple[Table, ...] = ()  # SQLite, one per table of `viewed`
 
 
 class Fragments:
@@ -74,7 +80,7 @@ class Fragments:
         }
         for field in attrs.fields(Aux):
             table = getattr(aux, field.name)
-            if table is not None:
+            if isinstance(table, Table):
                 self.name[field.name] = q.format_table(table)
         self.naive_follow_times = naive_times(conn, target.follows, "created_at")
         self.p = {c.key: q.quote(c.name) for c in target.posts.c}
@@ -103,6 +109,11 @@ class Fragments:
     def post_changed(self) -> str:
         """An update of a post that can change a figure (not a caption edit)."""
         keys = ("id", "author_id", "is_deleted", "created_at", *rules.POST_COUNTERS)
+        return " OR ".join(f"OLD.{self.p[k]} IS DISTINCT FROM NEW.{self.p[k]}" for k in keys)
+
+    def handed_over(self) -> str:
+        """An update of a post that changes whose its events are."""
+        keys = ("id", "author_id")
         return " OR ".join(f"OLD.{self.p[k]} IS DISTINCT FROM NEW.{self.p[k]}" for k in keys)
 
     def moved(self) -> str:
@@ -151,9 +162,25 @@ def postgres_program(conn: Connection, target: DashboardTables, aux: Aux) -> lis
     def touched(row: str, key: str) -> str:
         return pending("c", post_id=f"{row}.{key}")
 
+    audience = AudienceSql(conn, target, aux.viewed) if aux.audience is not None else None
+
+    def viewers(row: str) -> list[str]:
+        """The post's viewers may now count for another artist, or for none: those there are
+        now (events this transaction deletes later included), and those the settle finds."""
+        if audience is None:
+            return []
+        author, post = f"{row}.{p['author_id']}", f"{row}.{p['id']}"
+        return [
+            f"INSERT INTO {n['pending']} (xid, source, user_id, viewer_id)"
+            f" SELECT {_XID}, 'a', {author}, v.user_id FROM ({audience.viewers_of(post)}) AS v;",
+            pending("w", user_id=author, post_id=post),
+        ]
+
     def follow_figures(row: str, sign: str) -> list[str]:
         created = f"{row}.{f['created_at']}"
+        pair = {"user_id": f"{row}.{f['followee_id']}", "viewer_id": f"{row}.{f['follower_id']}"}
         return [
+            *([pending("a", **pair)] if audience is not None else []),
             pending("f", user_id=f"{row}.{f['followee_id']}", followers=f"{sign}1"),
             pending("f", user_id=f"{row}.{f['follower_id']}", following=f"{sign}1"),
             f"IF {created} IS NOT NULL THEN "
@@ -175,7 +202,7 @@ def postgres_program(conn: Connection, target: DashboardTables, aux: Aux) -> lis
             "AFTER INSERT",
             n["posts"],
             None,
-            [mark, post_figures("NEW", "+"), touched("NEW", p["id"])],
+            [mark, post_figures("NEW", "+"), touched("NEW", p["id"]), *viewers("NEW")],
         ),
         "post_update": (
             "AFTER UPDATE",
@@ -186,13 +213,21 @@ def postgres_program(conn: Connection, target: DashboardTables, aux: Aux) -> lis
                 post_figures("OLD", "-"),
                 post_figures("NEW", "+"),
                 f"IF {s.moved()} THEN {touched('OLD', p['id'])} {touched('NEW', p['id'])} END IF;",
+                *(
+                    [
+                        f"IF {s.handed_over()} THEN {' '.join(viewers('OLD') + viewers('NEW'))}"
+                        " END IF;"
+                    ]
+                    if audience is not None
+                    else []
+                ),
             ],
         ),
         "post_delete": (
             "AFTER DELETE",
             n["posts"],
             None,
-            [mark, post_figures("OLD", "-"), touched("OLD", p["id"])],
+            [mark, post_figures("OLD", "-"), touched("OLD", p["id"]), *viewers("OLD")],
         ),
         "collaborator_insert": (
             "AFTER INSERT",
@@ -225,6 +260,35 @@ def postgres_program(conn: Connection, target: DashboardTables, aux: Aux) -> lis
             [mark, *follow_figures("OLD", "-"), *follow_figures("NEW", "+")],
         ),
     }
+    for kind, events_table in zip(aux.viewed_kinds, aux.viewed, strict=True):
+        e = {col.key: conn.dialect.identifier_preparer.quote(col.name) for col in events_table.c}
+        name = conn.dialect.identifier_preparer.format_table(events_table)
+
+        def seen(row: str, e: dict[str, str] = e) -> str:
+            post = f"{row}.{e['post_id']}"
+            # The author now, and (at the settle) the author then: the post may change hands
+            # or go in between.
+            author = f"(SELECT {p['author_id']} FROM {n['posts']} WHERE {p['id']} = {post})"
+            return pending("e", post_id=post, viewer_id=f"{row}.{e['user_id']}", user_id=author)
+
+        def counted(row: str, e: dict[str, str] = e) -> str:
+            return AudienceSql.counted(f"{row}.{e['user_id']}")
+
+        row_triggers[f"{kind}_insert"] = ("AFTER INSERT", name, counted("NEW"), [mark, seen("NEW")])
+        row_triggers[f"{kind}_delete"] = ("AFTER DELETE", name, counted("OLD"), [mark, seen("OLD")])
+        row_triggers[f"{kind}_update"] = (
+            "AFTER UPDATE",
+            name,
+            " OR ".join(
+                f"OLD.{e[k]} IS DISTINCT FROM NEW.{e[k]}"
+                for k in ("post_id", "user_id", "created_at")
+            ),
+            [
+                mark,
+                f"IF {counted('OLD')} THEN {seen('OLD')} END IF;",
+                f"IF {counted('NEW')} THEN {seen('NEW')} END IF;",
+            ],
+        )
     ddl: list[str] = []
     for short, (events, table, when, body) in row_triggers.items():
         name = trigger_name(short)
@@ -239,7 +303,7 @@ def postgres_program(conn: Connection, target: DashboardTables, aux: Aux) -> lis
     assert pending_table is not None
     mine = f"{n['pending']}.xid = {_XID}"
     touched_posts = select(pending_table.c.post_id).where(
-        literal_column(mine), pending_table.c.post_id.is_not(None)
+        literal_column(mine), pending_table.c.source == "c"
     )
     now_pairs = s.pairs(lambda post_id: post_id.in_(touched_posts))
     sums = ", ".join(f"sum({k})" for k in figures)
@@ -253,7 +317,7 @@ def postgres_program(conn: Connection, target: DashboardTables, aux: Aux) -> lis
         # 2. Their credits now (committed work of others included) against those counted.
         f"WITH now_ AS ({now_pairs}),"
         f" was AS (SELECT post_id, user_id FROM {n['credits']} WHERE post_id IN"
-        f" (SELECT post_id FROM {n['pending']} WHERE {mine} AND post_id IS NOT NULL)),"
+        f" (SELECT post_id FROM {n['pending']} WHERE {mine} AND source = 'c')),"
         " gained AS (SELECT post_id, user_id FROM now_ EXCEPT SELECT post_id, user_id FROM was),"
         " lost AS (SELECT post_id, user_id FROM was EXCEPT SELECT post_id, user_id FROM now_),"
         f" dropped AS (DELETE FROM {n['credits']} AS k USING lost"
@@ -264,14 +328,20 @@ def postgres_program(conn: Connection, target: DashboardTables, aux: Aux) -> lis
         f" SELECT {_XID}, 'c', user_id, sum(delta) FROM (SELECT user_id, 1 AS delta FROM added"
         " UNION ALL SELECT user_id, -1 FROM dropped) AS changes GROUP BY user_id;",
         *(
-            [author_copy_repair(s, f"SELECT post_id FROM {n['pending']} WHERE {mine}") + ";"]
+            [
+                author_copy_repair(
+                    s, f"SELECT post_id FROM {n['pending']} WHERE {mine} AND source = 'c'"
+                )
+                + ";"
+            ]
             if s.knows_author
             else []
         ),
+        *(_settle_audience(s, audience, mine) if audience is not None else []),
         # 3. Every user's figures, in user order.
         f"INSERT INTO {n['stats']} AS s (user_id, {', '.join(figures)})"
         f" SELECT user_id, {sums} FROM {n['pending']}"
-        f" WHERE {mine} AND user_id IS NOT NULL AND day IS NULL"
+        f" WHERE {mine} AND source IN ('p', 'c', 'f') AND user_id IS NOT NULL AND day IS NULL"
         f" GROUP BY user_id HAVING {nonzero} ORDER BY user_id"
         " ON CONFLICT (user_id) DO UPDATE SET "
         + ", ".join(f"{k} = s.{k} + EXCLUDED.{k}" for k in figures)
@@ -328,11 +398,60 @@ def postgres_program(conn: Connection, target: DashboardTables, aux: Aux) -> lis
             ],
         ),
     }
+    if audience is not None:
+        truncates["posts_truncate"][1].append(
+            f"UPDATE {n['audience']} SET last_seen = NULL WHERE last_seen IS NOT NULL;"
+        )
+        truncates["follows_truncate"][1].append(
+            f"UPDATE {n['audience']} SET follower = false WHERE follower;"
+        )
+        for kind, events_table in zip(aux.viewed_kinds, aux.viewed, strict=True):
+            truncates[f"{kind}_truncate"] = (
+                conn.dialect.identifier_preparer.format_table(events_table),
+                [
+                    f"UPDATE {n['audience']} AS a"
+                    f" SET last_seen = {audience.seen('a.artist_id', 'a.user_id')}"
+                    " WHERE a.last_seen IS NOT NULL;",
+                ],
+            )
     for short, (table, body) in truncates.items():
         name = trigger_name(short)
         ddl += _pg_function(name, body, returns="NULL")
         ddl.append(f"CREATE TRIGGER {name} AFTER TRUNCATE ON {table} EXECUTE FUNCTION {name}()")
     return ddl
+
+
+def _settle_audience(s: Fragments, audience: AudienceSql, mine: str) -> list[str]:
+    """The settle's audience steps: the people whose rows this transaction may have changed,
+    their rows locked in key order, then recomputed from what is committed now."""
+    n, p = s.name, s.p
+    mine_k = f"k.xid = {_XID}"
+    pairs = [
+        # An event's viewer, for the author of its post as the guard rows leave it...
+        f"SELECT x.{p['author_id']} AS artist, k.viewer_id AS viewer FROM {n['pending']} AS k"
+        f" JOIN {n['posts']} AS x ON x.{p['id']} = k.post_id WHERE {mine_k} AND k.source = 'e'",
+        # ...and as it was when the event was written.
+        f"SELECT user_id, viewer_id FROM {n['pending']} WHERE {mine} AND source = 'e'",
+        # A post's viewers, for its author before and after the change.
+        f"SELECT k.user_id, v.user_id FROM {n['pending']} AS k"
+        f" JOIN LATERAL ({audience.viewers_of('k.post_id')}) AS v ON true"
+        f" WHERE {mine_k} AND k.source = 'w'",
+        # A follower.
+        f"SELECT user_id, viewer_id FROM {n['pending']} WHERE {mine} AND source = 'a'",
+    ]
+    return [
+        f"INSERT INTO {n['pending']} (xid, source, user_id, viewer_id)"
+        f" SELECT DISTINCT {_XID}, 'v', artist, viewer FROM ({' UNION ALL '.join(pairs)})"
+        " AS pairs (artist, viewer) WHERE artist IS NOT NULL AND viewer IS NOT NULL;",
+        f"INSERT INTO {n['audience']} AS a (artist_id, user_id, follower)"
+        f" SELECT user_id, viewer_id, false FROM {n['pending']} WHERE {mine} AND source = 'v'"
+        " ORDER BY user_id, viewer_id"
+        " ON CONFLICT (artist_id, user_id) DO UPDATE SET follower = a.follower;",
+        f"UPDATE {n['audience']} AS a SET last_seen = {audience.seen('a.artist_id', 'a.user_id')},"
+        f" follower = {audience.follows_now('a.artist_id', 'a.user_id')}"
+        f" FROM {n['pending']} AS k WHERE {mine_k} AND k.source = 'v'"
+        " AND a.artist_id = k.user_id AND a.user_id = k.viewer_id;",
+    ]
 
 
 def author_copy_repair(s: Fragments, which_posts: str | None = None) -> str:
@@ -461,6 +580,22 @@ def sqlite_program(conn: Connection, target: DashboardTables, aux: Aux) -> list[
         match = " AND ".join(f"{k} = NEW.{quoted[k]}" for k in keys)
         return f"DELETE FROM {stash_table} WHERE {match};"
 
+    audience = AudienceSql(conn, target, aux.viewed) if aux.audience is not None else None
+
+    def author_of(post: str) -> str:
+        return f"(SELECT {p['author_id']} FROM {n['posts']} WHERE {p['id']} = {post})"
+
+    def post_viewers(col: Column, when: str = "1 = 1") -> list[str]:
+        """Recompute the rows of the post's author for its viewers."""
+        if audience is None:
+            return []
+        return [audience.upsert_viewers(n["audience"], col("author_id"), col("id"), when)]
+
+    def follower(col: Column) -> list[str]:
+        if audience is None:
+            return []
+        return [audience.upsert_pair(n["audience"], col("followee_id"), col("follower_id"))]
+
     replaced_post = stashed(n["stash_posts"], p, post_key)
     replaced_follow = stashed(n["stash_follows"], f, follow_key)
     old_post, new_post = row("OLD", p), row("NEW", p)
@@ -474,10 +609,12 @@ def sqlite_program(conn: Connection, target: DashboardTables, aux: Aux) -> list[
             None,
             [
                 *post_figures(replaced_post, "-"),
+                *post_viewers(replaced_post),
                 unstash(n["stash_posts"], p, post_key),
                 *post_figures(new_post, "+"),
                 *sync_author,
                 *credits(f"NEW.{p['id']}"),
+                *post_viewers(new_post),
             ],
         ),
         "post_update": (
@@ -490,13 +627,15 @@ def sqlite_program(conn: Connection, target: DashboardTables, aux: Aux) -> list[
                 *sync_author,
                 *credits(f"OLD.{p['id']}"),
                 *credits(f"NEW.{p['id']}"),
+                *post_viewers(old_post, s.handed_over().replace("IS DISTINCT FROM", "IS NOT")),
+                *post_viewers(new_post, s.handed_over().replace("IS DISTINCT FROM", "IS NOT")),
             ],
         ),
         "post_delete": (
             "AFTER DELETE",
             n["posts"],
             None,
-            [*post_figures(old_post, "-"), *credits(f"OLD.{p['id']}")],
+            [*post_figures(old_post, "-"), *credits(f"OLD.{p['id']}"), *post_viewers(old_post)],
         ),
         "collaborator_insert": ("AFTER INSERT", n["pc"], None, credits(f"NEW.{c['post_id']}")),
         "collaborator_delete": ("AFTER DELETE", n["pc"], None, credits(f"OLD.{c['post_id']}")),
@@ -521,9 +660,15 @@ def sqlite_program(conn: Connection, target: DashboardTables, aux: Aux) -> list[
                 *follow_figures(replaced_follow, "-"),
                 unstash(n["stash_follows"], f, follow_key),
                 *follow_figures(new_follow, "+"),
+                *follower(new_follow),
             ],
         ),
-        "follow_delete": ("AFTER DELETE", n["follows"], None, follow_figures(old_follow, "-")),
+        "follow_delete": (
+            "AFTER DELETE",
+            n["follows"],
+            None,
+            [*follow_figures(old_follow, "-"), *follower(old_follow)],
+        ),
         "follow_update": (
             "AFTER UPDATE",
             n["follows"],
@@ -531,9 +676,69 @@ def sqlite_program(conn: Connection, target: DashboardTables, aux: Aux) -> list[
                 f"OLD.{f[k]} IS NOT NEW.{f[k]}"
                 for k in ("follower_id", "followee_id", "created_at")
             ),
-            [*follow_figures(old_follow, "-"), *follow_figures(new_follow, "+")],
+            [
+                *follow_figures(old_follow, "-"),
+                *follow_figures(new_follow, "+"),
+                *follower(old_follow),
+                *follower(new_follow),
+            ],
         ),
     }
+    q = conn.dialect.identifier_preparer
+    for kind, events_table, stash_table in zip(
+        aux.viewed_kinds, aux.viewed, aux.stash_viewed, strict=True
+    ):
+        assert audience is not None
+        e = {col.key: q.quote(col.name) for col in events_table.c}
+        name, stash_name = q.format_table(events_table), q.format_table(stash_table)
+        kept = ("id", "post_id", "user_id")
+        match = f"id = NEW.{e['id']}"
+
+        def pair(post: str, user: str) -> str:
+            assert audience is not None
+            return audience.upsert_pair(n["audience"], author_of(post), user)
+
+        def was(key: str, stash_name: str = stash_name, match: str = match) -> str:
+            return f"(SELECT {key} FROM {stash_name} WHERE {match})"
+
+        triggers[f"{kind}_stash"] = (
+            "BEFORE INSERT",
+            name,
+            None,
+            [
+                f"DELETE FROM {stash_name} WHERE {match};",
+                f"INSERT INTO {stash_name} ({', '.join(kept)})"
+                f" SELECT {', '.join(e[k] for k in kept)} FROM {name}"
+                f" WHERE {e['id']} = NEW.{e['id']};",
+            ],
+        )
+        triggers[f"{kind}_insert"] = (
+            "AFTER INSERT",
+            name,
+            None,
+            [
+                pair(was("post_id"), was("user_id")),
+                f"DELETE FROM {stash_name} WHERE {match};",
+                pair(f"NEW.{e['post_id']}", f"NEW.{e['user_id']}"),
+            ],
+        )
+        triggers[f"{kind}_delete"] = (
+            "AFTER DELETE",
+            name,
+            None,
+            [pair(f"OLD.{e['post_id']}", f"OLD.{e['user_id']}")],
+        )
+        triggers[f"{kind}_update"] = (
+            "AFTER UPDATE",
+            name,
+            " OR ".join(
+                f"OLD.{e[k]} IS NOT NEW.{e[k]}" for k in ("post_id", "user_id", "created_at")
+            ),
+            [
+                pair(f"OLD.{e['post_id']}", f"OLD.{e['user_id']}"),
+                pair(f"NEW.{e['post_id']}", f"NEW.{e['user_id']}"),
+            ],
+        )
     ddl = []
     for short, (events, table, when, body) in triggers.items():
         condition = f" WHEN {when}" if when else ""
