@@ -170,6 +170,8 @@ def _load_rows(
         if dialect == "postgresql":
             # A naive ``timestamp`` column of an existing schema receives UTC.
             conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+            # Room to sort and join the staged rows in memory (this transaction only).
+            conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
         else:
             begin_sqlite(conn, immediate=True)  # else pysqlite runs the DDL outside it
             # Room to sort the index builds in memory (this connection only; 64 MB).
@@ -186,16 +188,12 @@ def _load_rows(
             sink.finish()
         if any(n in streams for n in (*_EVENT_SOURCES, "daily_artist_analytics")):
             _forget_standings(conn)
-        authored = [t for t in existing(conn, target.events) if "author_id" in t.c]
-        if dialect != "postgresql":
-            # Before the indexes, which every changed row would otherwise update too.
-            _fill_event_authors(conn, target, authored)
         for index in missing_indexes(conn, target):
             index.create(conn)
-        if dialect == "postgresql":
-            # PostgreSQL's events got their authors as they were copied in: the few still
-            # without one (posts not there yet, or arrived since) are found by index.
-            _fill_event_authors(conn, target, authored)
+        # Events got their authors as they went in: the few still without one (their posts
+        # not there yet, or arrived since) are found by index.
+        authored = [t for t in existing(conn, target.events) if "author_id" in t.c]
+        _fill_event_authors(conn, target, authored)
     _analyze(engine, target)
     return counts
 
@@ -263,10 +261,21 @@ class _SqliteSink(_Sink):
     ) -> None:
         super().__init__(conn, target, name, authored)
         marks = ", ".join("?" * len(self.columns))
-        self.sql = (
-            f"INSERT INTO {self.quoted_table} ({', '.join(self.quoted)}) VALUES ({marks}) "
-            + self.on_conflict
-        )
+        columns = ", ".join(self.quoted)
+        on_conflict = self.on_conflict
+        self.post_at: int | None = None
+        if self.table in authored:
+            # An event's author is its post's, looked up as the row goes in (writing every
+            # row a second time to fill it afterwards costs more than the load itself).
+            q = conn.dialect.identifier_preparer
+            author = q.quote(self.table.c.author_id.name)
+            posts = q.format_table(target.posts)
+            p_id, p_author = (q.quote(target.posts.c[k].name) for k in ("id", "author_id"))
+            columns += f", {author}"
+            marks += f", (SELECT {p_author} FROM {posts} WHERE {p_id} = ?)"
+            on_conflict += f", {author} = excluded.{author}"
+            self.post_at = self.columns.index("post_id")
+        self.sql = f"INSERT INTO {self.quoted_table} ({columns}) VALUES ({marks}) {on_conflict}"
         # Only times, days and amounts need converting; the driver takes the rest as they are.
         converters: dict[str, Callable[[Any], Any]] = {
             "created_at": _sqlite_time,
@@ -281,6 +290,8 @@ class _SqliteSink(_Sink):
         values = list(self.pick(row))
         for i, convert in self.convert:
             values[i] = convert(values[i])
+        if self.post_at is not None:
+            values.append(values[self.post_at])
         return tuple(values)
 
     def write(self, rows: list[Row]) -> None:
@@ -337,6 +348,9 @@ class _PostgresSink(_Sink):
     def finish(self) -> None:
         columns = ", ".join(self.quoted)
         keys = ", ".join(self.quoted_keys)
+        # Without statistics the planner takes a million staged rows for a few hundred, and
+        # looks each one's post up by key instead of joining in one pass.
+        self.conn.exec_driver_sql(f"ANALYZE {self.stage}")
         last = f"SELECT DISTINCT ON ({keys}) * FROM {self.stage} ORDER BY {keys}, seq DESC"
         if self.table in self.authored:
             # An event's author is its post's, joined here rather than filled row by row.
@@ -346,10 +360,13 @@ class _PostgresSink(_Sink):
             p_id, p_author = (q.quote(self.target.posts.c[k].name) for k in ("id", "author_id"))
             picked = ", ".join(f"s.{n}" for n in self.quoted)
             post = q.quote(self.table.c.post_id.name)
+            on_keys = ", ".join(f"s.{k}" for k in self.quoted_keys)
+            # Joined before the last row of each key is picked, so the rows go in in key
+            # order: the key's index then grows at its end instead of everywhere.
             self.conn.exec_driver_sql(
                 f"INSERT INTO {self.quoted_table} ({columns}, {author})"
-                f" SELECT {picked}, p.{p_author} FROM ({last}) AS s"
-                f" LEFT JOIN {posts} AS p ON p.{p_id} = s.{post}"
+                f" SELECT DISTINCT ON ({on_keys}) {picked}, p.{p_author} FROM {self.stage} AS s"
+                f" LEFT JOIN {posts} AS p ON p.{p_id} = s.{post} ORDER BY {on_keys}, s.seq DESC"
                 f" {self.on_conflict}, {author} = excluded.{author}"
             )
             return
