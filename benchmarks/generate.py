@@ -18,8 +18,9 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
-from artist_dashboard import Follow, Post, PostEvent, User
+from artist_dashboard import Earning, Follow, Post, PostEvent, User
 
 NOW = datetime(2026, 6, 8, tzinfo=UTC)
 HEAVY = "artist-heavy"
@@ -153,6 +154,25 @@ def events(shape: Shape) -> Iterator[PostEvent]:
                 created_at=NOW - timedelta(milliseconds=rng.randrange(_EVENT_SPAN_MS)),
                 kind=kind,
                 user_id=None if rng.random() < 0.1 else _listener(viewer),
+            )
+            number += 1
+
+
+def earnings(shape: Shape) -> Iterator[Earning]:
+    """The last 60 days' revenue: 2,000 entries for the heavy artist (a few refunds), 20 for
+    the typical one, 5 for every other artist; all in USD."""
+    rng = random.Random(SEED + 3)
+    counts = [(HEAVY, 2_000), (TYPICAL, 20)] + [(_artist(n), 5) for n in range(shape.artists)]
+    number = 0
+    for artist, count in counts:
+        for _ in range(count):
+            cents = rng.randrange(-500, 5_000) if rng.random() < 0.05 else rng.randrange(1, 5_000)
+            yield Earning(
+                id=f"pay-{number:08d}",
+                artist_id=artist,
+                amount=Decimal(cents) / 100,
+                currency="USD",
+                created_at=NOW - timedelta(milliseconds=rng.randrange(_EVENT_SPAN_MS)),
             )
             number += 1
 

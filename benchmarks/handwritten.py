@@ -7,7 +7,9 @@ the library's query builder. The runner checks they give the library's figures b
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+import json
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, text
@@ -146,4 +148,255 @@ def library_figures(dashboard: Any) -> dict[str, Any]:
         "activity": [
             (a.type, a.post.id if a.post else a.user.id) for a in dashboard.recent_activity
         ],
+    }
+
+
+# --- the floor: one statement for the whole dashboard ----------------------------------------
+
+_COUNTERS = ("view_count", "play_count", "likes_count", "comments_count", "saves_count")
+_ALL_COUNTERS = (*_COUNTERS, "shares_count")
+
+
+def whole_statement(postgres: bool) -> str:
+    """Every figure of one dashboard — profile, sums, counts, windows, top 5, recent activity
+    with the followers' profiles, 60 days of daily rows and of the days' events, the stored
+    standing, non-followers and revenue — in one SELECT, lists as JSON arrays. Written for
+    the default tables and this one job (live figures, the rollup's standings present)."""
+    arr, agg = ("json_build_array", "json_agg") if postgres else ("json_array", "json_group_array")
+    ident = ' COLLATE "C"' if postgres else ""
+    live = f"p.is_deleted IS NOT {'TRUE' if postgres else '1'} AND p.created_at IS NOT NULL"
+    term = (lambda c: f"({_c(c)})") if postgres else _indexed
+    score = " + ".join(
+        term(c) for c in ("likes_count", "comments_count", "saves_count", "shares_count")
+    )
+    sums = ", ".join(f"coalesce(sum({_c(c)}), 0)" for c in _ALL_COUNTERS)
+    post_cols = (
+        "p.id, p.post_type, p.content, p.thumbnail_url, p.display_url, "
+        + ", ".join(f"p.{c}" for c in _ALL_COUNTERS)
+        + ", p.created_at"
+    )
+    shared = (
+        "SELECT DISTINCT c.post_id FROM post_collaborators c"
+        " WHERE c.author_id = :u AND c.user_id <> :u"
+    )
+    probe = f"SELECT 1 FROM posts p WHERE p.id = s.post_id AND p.author_id = :u AND {live}"
+    authored = (
+        f"(SELECT count(*) FROM ({shared}) s CROSS JOIN LATERAL ({probe} LIMIT 1) alive)"
+        if postgres
+        else f"(SELECT count(*) FROM ({shared}) s WHERE EXISTS ({probe}))"
+    )
+    window = "followee_id = :u AND created_at > {a} AND created_at <= {b}"
+    if postgres:
+        day = "CAST(e.created_at AS DATE)"
+        each_day = "json_array_elements_text(CAST(:days AS json)) AS w(value)"
+        wanted_day, day_start = "CAST(w.value AS DATE)", "timezone('UTC', CAST({d} AS timestamp))"
+    else:
+        day = "substr(e.created_at, 1, 10)"
+        each_day = "json_each(:days) AS w"
+        wanted_day, day_start = "w.value", "{d} || ' 00:00:00.000000'"
+    first_open = (
+        f"(SELECT min({wanted_day}) FROM {each_day} WHERE NOT EXISTS (SELECT 1 FROM"
+        f" daily_artist_analytics d WHERE d.artist_id = :u AND d.date = {wanted_day}))"
+    )
+    start = day_start.format(d=first_open)
+    engagement = ", ".join(
+        f"sum(CASE WHEN e.type = '{t}' THEN 1 ELSE 0 END)"
+        for t in ("like", "comment", "save", "share")
+    )
+    event_days = (
+        "SELECT day, sum(v) AS v, sum(pl) AS pl, sum(l) AS l, sum(c) AS c, sum(s) AS s,"
+        f" sum(sh) AS sh FROM (SELECT {day} AS day, count(*) AS v, 0 AS pl, 0 AS l, 0 AS c,"
+        " 0 AS s, 0 AS sh FROM post_view_events e WHERE e.author_id = :u"
+        " AND e.created_at >= {start} AND e.created_at < :days_end AND e.created_at <= :now"
+        f" GROUP BY 1 UNION ALL SELECT {day}, 0, count(*), 0, 0, 0, 0 FROM post_play_events e"
+        " WHERE e.author_id = :u AND e.created_at >= {start} AND e.created_at < :days_end"
+        f" AND e.created_at <= :now GROUP BY 1 UNION ALL SELECT {day}, 0, 0, {engagement}"
+        " FROM post_engagement_events e WHERE e.author_id = :u AND e.created_at >= {start}"
+        " AND e.created_at < :days_end AND e.created_at <= :now GROUP BY 1) AS t GROUP BY day"
+    ).format(start=start)
+    viewers = " UNION ".join(
+        f"SELECT e.user_id FROM {t} e WHERE e.author_id = :u AND e.created_at > :aud"
+        " AND e.created_at <= :now AND e.user_id IS NOT NULL AND e.user_id <> ''"
+        " AND e.user_id <> :u"
+        for t in ("post_view_events", "post_play_events")
+    )
+    money = "CAST(sum(amount) AS TEXT)" if postgres else "group_concat(amount, ' ')"
+    return f"""SELECT
+      (SELECT {arr}(id, name, stage_name, bio, avatar, cover_image, is_verified)
+         FROM users WHERE id = :u),
+      (SELECT {arr}(count(*), {sums}) FROM posts p WHERE p.author_id = :u AND {live}),
+      (SELECT count(*) FROM follows WHERE followee_id = :u),
+      (SELECT count(*) FROM follows WHERE follower_id = :u),
+      (SELECT count(*) FROM follows WHERE {window.format(a=":week", b=":now")}),
+      (SELECT count(*) FROM follows WHERE {window.format(a=":month", b=":now")}),
+      (SELECT count(*) FROM follows WHERE {window.format(a=":c30", b=":now")}),
+      (SELECT count(*) FROM follows WHERE {window.format(a=":c60", b=":c30")}),
+      {authored} + (SELECT count(*) FROM post_collaborators c JOIN posts p ON p.id = c.post_id
+         WHERE c.user_id = :u AND p.author_id <> :u AND {live}),
+      (SELECT {agg}({arr}(t.id, t.post_type, t.content, t.thumbnail_url, t.display_url,
+         {", ".join(f"t.{c}" for c in _ALL_COUNTERS)}, t.created_at)) FROM
+         (SELECT {post_cols} FROM posts p WHERE p.author_id = :u AND {live}
+          ORDER BY {score} DESC, p.created_at DESC, p.id{ident} DESC LIMIT 5) t),
+      (SELECT {agg}({arr}(t.id, t.post_type, t.content, t.thumbnail_url, t.created_at)) FROM
+         (SELECT p.id, p.post_type, p.content, p.thumbnail_url, p.created_at FROM posts p
+          WHERE p.author_id = :u AND {live} AND p.created_at > :month AND p.created_at <= :now
+          ORDER BY p.created_at DESC, p.id{ident} DESC LIMIT 10) t),
+      (SELECT {agg}({arr}(t.follower_id, t.created_at, x.name, x.stage_name, x.avatar,
+         x.is_verified)) FROM
+         (SELECT follower_id, created_at FROM follows WHERE {window.format(a=":month", b=":now")}
+          ORDER BY created_at DESC, follower_id{ident} DESC LIMIT 10) t
+         LEFT JOIN users x ON x.id = t.follower_id),
+      (SELECT {agg}({arr}(d.date, {", ".join(f"d.{c}" for c in _ALL_COUNTERS)}))
+         FROM daily_artist_analytics d WHERE d.artist_id = :u AND d.date >= :d1 AND d.date <= :d2),
+      {first_open},
+      (SELECT {agg}({arr}(t.day, t.v, t.pl, t.l, t.c, t.s, t.sh)) FROM
+         ({event_days}) t),
+      (SELECT ranked FROM artist_standing_windows WHERE first_day = :s1 AND last_day = :s2),
+      (SELECT {arr}(at_or_below, ranked) FROM artist_standings
+         WHERE last_day = :s2 AND artist_id = :u),
+      (SELECT count(*) FROM ({viewers}) v WHERE NOT EXISTS
+         (SELECT 1 FROM follows f WHERE f.followee_id = :u AND f.follower_id = v.user_id)),
+      (SELECT {agg}({arr}(t.currency, t.total, t.n)) FROM
+         (SELECT currency, {money} AS total, count(*) AS n FROM earnings
+          WHERE artist_id = :u AND created_at > :earn AND created_at <= :now
+          GROUP BY currency) t)"""
+
+
+def whole_params(user_id: str, now: datetime, postgres: bool) -> dict[str, Any]:
+    """The statement's parameters for a dashboard at `now` (the windows of SPEC §4 and §6)."""
+    from artist_dashboard import rules
+
+    when = (
+        (lambda d: d)
+        if postgres
+        else (lambda d: d.replace(tzinfo=None).isoformat(" ", "microseconds"))
+    )
+    today = now.date()
+    days = [today - timedelta(days=n) for n in range(59, -1, -1)]
+    first, last = rules.standing_days(now)
+    return {
+        "u": user_id,
+        "now": when(now),
+        "week": when(now - timedelta(days=7)),
+        "month": when(now - timedelta(days=30)),
+        "c30": when(now - timedelta(days=30)),
+        "c60": when(now - timedelta(days=60)),
+        "aud": when(now - timedelta(days=30)),
+        "earn": when(now - timedelta(days=30)),
+        "days": json.dumps([d.isoformat() for d in days]),
+        "d1": days[0] if postgres else days[0].isoformat(),
+        "d2": days[-1] if postgres else days[-1].isoformat(),
+        "days_end": when(datetime.combine(today + timedelta(days=1), datetime.min.time(), UTC)),
+        "s1": first if postgres else first.isoformat(),
+        "s2": last if postgres else last.isoformat(),
+    }
+
+
+def whole_floor(driver: Any, sql: str, params: dict[str, Any], postgres: bool) -> list[Any]:
+    """Run the statement once on the driver's own connection (prepared on PostgreSQL, in
+    autocommit) and take its row, JSON decoded: the least work that gives the dashboard."""
+    if postgres:
+        row = driver.execute(sql, params, prepare=True).fetchone()
+        return list(row)
+    row = driver.execute(sql, params).fetchone()
+    return [json.loads(v) if isinstance(v, str) and v[:1] == "[" else v for v in row]
+
+
+def driver_sql(sql: str, postgres: bool) -> str:
+    """`:name` placeholders as the driver spells them (psycopg: ``%(name)s``)."""
+    return re.sub(r"(?<![:\w]):(\w+)", r"%(\1)s", sql) if postgres else sql
+
+
+def whole_projection(row: list[Any], now: datetime) -> dict[str, Any]:
+    """The figures of the statement's row, put together by the core's rules — only to check
+    that the floor gives the library's dashboard (never timed)."""
+
+    from artist_dashboard import DayFigures, Standing, rules
+
+    (
+        _profile,
+        totals,
+        followers,
+        following,
+        week,
+        month,
+        c30,
+        c60,
+        collaborations,
+        top,
+        recent_posts,
+        recent_followers,
+        daily,
+        _first_open,
+        events,
+        ranked,
+        standing,
+        viewers,
+        revenue,
+    ) = row
+    day = lambda v: datetime.fromisoformat(str(v)[:10]).date()  # noqa: E731
+    rows = {
+        day(r[0]): DayFigures(day(r[0]), *(max(int(x or 0), 0) for x in r[1:])) for r in daily or ()
+    }
+    counted = {day(r[0]): DayFigures(day(r[0]), *(int(x) for x in r[1:])) for r in events or ()}
+    today = now.date()
+    days = [today - timedelta(days=n) for n in range(59, -1, -1)]
+    figures = [rules.day_figures(d, rows.get(d), counted.get(d)) for d in days]
+    current, previous = figures[30:], figures[:30]
+    activity = [(str(t), "newPost", i) for i, _, _, _, t in recent_posts or ()]
+    activity += [(str(t), "newFollower", i) for i, t, *_ in recent_followers or ()]
+    activity.sort(key=lambda e: e[2], reverse=True)
+    activity.sort(key=lambda e: e[1])
+    activity.sort(key=lambda e: datetime.fromisoformat(e[0]), reverse=True)
+    earned = rules.earnings([rules_total(c, a, n) for c, a, n in revenue or ()])
+    at_or_below, ranked_ = standing or (0, ranked or 0)
+    return {
+        "posts": totals[0],
+        "sums": [int(v) for v in totals[1:]],
+        "followers": followers,
+        "following": following,
+        "week": week,
+        "month": month,
+        "collaborations": collaborations,
+        "top": [t[0] for t in top or ()],
+        "activity": [(kind, ident_) for _, kind, ident_ in activity[:10]],
+        "chart": [(f.view_count, f.play_count, f.likes_count) for f in current],
+        "comparison": [
+            sum(f.view_count for f in current),
+            sum(f.view_count for f in previous),
+            c30,
+            c60,
+        ],
+        "score": rules.percentile(Standing(int(at_or_below), int(ranked_))),
+        "non_followers": viewers,
+        "earnings": earned.amount,
+    }
+
+
+def rules_total(currency: str, amount: Any, entries: int) -> Any:
+    """A revenue row as the core's `CurrencyTotal` (SQLite's amounts summed exactly here)."""
+    from decimal import Decimal
+
+    from artist_dashboard import CurrencyTotal
+
+    total = sum((Decimal(a) for a in str(amount).split()), Decimal(0))
+    return CurrencyTotal(str(currency), total, int(entries))
+
+
+def library_whole_projection(dashboard: Any) -> dict[str, Any]:
+    """The same projection of a library dashboard."""
+    found = library_figures(dashboard)
+    c = dashboard.comparison
+    return {
+        **found,
+        "chart": [(p.view_count, p.play_count, p.likes_count) for p in dashboard.engagement_chart],
+        "comparison": [
+            c.view_count.current,
+            c.view_count.previous,
+            c.new_followers.current,
+            c.new_followers.previous,
+        ],
+        "score": dashboard.stats.score_percentage,
+        "non_followers": dashboard.audience.non_followers,
+        "earnings": dashboard.stats.earnings,
     }

@@ -234,6 +234,78 @@ def _events_folder(scale: float) -> Path:
     return folder
 
 
+def _earnings_folder(scale: float) -> Path:
+    """The data set's revenue as a dataset folder (written once per scale)."""
+    folder = DATA / f"earnings-{scale}"
+    if not (folder / "earnings.jsonl").exists():
+        from artist_dashboard.dataset import write_dataset
+
+        write_dataset(folder, earnings=generate.earnings(generate.Shape(scale)))
+        for name in ("users", "posts", "follows"):
+            (folder / f"{name}.jsonl").unlink()
+    return folder
+
+
+def measure_whole(engine: Engine, repeat: int) -> dict[str, Any]:
+    """Whole dashboards, every analytics figure included, after the rollup: the library
+    (one statement), the library through its ports one by one, and the floor — one
+    hand-written statement for the same dashboard, run prepared on the driver's connection.
+    The floor's figures are checked equal to the library's first."""
+    import attrs
+
+    from artist_dashboard import dashboard_ask
+
+    from .handwritten import (
+        driver_sql,
+        library_whole_projection,
+        whole_floor,
+        whole_params,
+        whole_projection,
+        whole_statement,
+    )
+
+    now = generate.NOW
+    postgres = engine.dialect.name == "postgresql"
+    sql = driver_sql(whole_statement(postgres), postgres)
+    store, clock = SqlStore(engine), FixedClock(now)
+    ports_only = attrs.evolve(store.repos, whole=None)
+    results: dict[str, Any] = {}
+    pooled = engine.raw_connection()
+    driver = pooled.driver_connection
+    if postgres:
+        driver.autocommit = True
+    try:
+        for who, label in ((generate.HEAVY, "heavy"), (generate.TYPICAL, "typical")):
+            params = whole_params(who, now, postgres)
+            library = build_dashboard(who, store.repos, clock)
+            floor = whole_projection(whole_floor(driver, sql, params, postgres), now)
+            if floor != library_whole_projection(library):
+                raise SystemExit(f"the floor and the library disagree for {who}: fix first")
+            if store.read_dashboard(dashboard_ask(who, store.repos, now)) is None:
+                raise SystemExit(f"the library declined to read {who}'s dashboard whole")
+
+            def floor_read(params: dict[str, Any] = params) -> None:
+                whole_floor(driver, sql, params, postgres)
+
+            results[label] = {
+                "library_ms": median_ms(
+                    lambda who=who: build_dashboard(who, store.repos, clock), repeat
+                ),
+                "ports_ms": median_ms(
+                    lambda who=who: build_dashboard(who, ports_only, clock), repeat
+                ),
+                "floor_ms": median_ms(floor_read, repeat),
+            }
+            results[label]["library_over_floor"] = (
+                results[label]["library_ms"] / results[label]["floor_ms"]
+            )
+    finally:
+        if postgres:
+            driver.autocommit = False
+        pooled.close()
+    return results
+
+
 def _event_load_floor(engine: Engine) -> float:
     """Seconds for the least work that gives the loaded event tables: the same rows copied
     inside the database, each with its post's author looked up, then the same indexes built —
@@ -366,6 +438,8 @@ def measure_analytics(engine: Engine, scale: float, repeat: int) -> dict[str, An
             "non_followers_raw_ms": median_ms(by_raw, max(1, repeat // 2)),
             "peak_mb": peak_mb(lambda who=who: build_dashboard(who, store.repos, clock)),
         }
+    load_dataset_into(engine, _earnings_folder(scale))
+    results["whole"] = measure_whole(engine, repeat)
     results["maintained"] = _maintained_audience(engine, results, repeat)
     heavy, typical = results["heavy"], results["typical"]
     results["ratios"] = {
@@ -498,7 +572,12 @@ def table(results: dict[str, Any]) -> str:
                 f" {h['non_followers_ms']:.1f} ms vs raw {h['non_followers_raw_ms']:.1f} ms"
                 f" ({r['non_followers_raw_over_library_heavy']:.1f}x), maintained"
                 f" {a['maintained']['heavy_non_followers_ms']:.2f} ms"
-                f" ({r['non_followers_raw_over_maintained_heavy']:.1f}x); a view"
+                f" ({r['non_followers_raw_over_maintained_heavy']:.1f}x); whole dashboard"
+                f" typical {a['whole']['typical']['library_ms']:.3f} ms (ports"
+                f" {a['whole']['typical']['ports_ms']:.3f}, floor"
+                f" {a['whole']['typical']['floor_ms']:.3f}:"
+                f" {a['whole']['typical']['library_over_floor']:.2f}x), heavy"
+                f" {a['whole']['heavy']['library_over_floor']:.2f}x the floor; a view"
                 f" {a['maintained']['view_insert_us']['without']:.0f}->"
                 f"{a['maintained']['view_insert_us']['with']:.0f} us; peak heavy-typical"
                 f" {r['heavy_minus_typical_peak_mb']:.2f} MB"

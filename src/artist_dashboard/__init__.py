@@ -17,6 +17,7 @@ from ._core.build import (
     Repos,
     build_dashboard,
     build_profile_overview,
+    dashboard_ask,
 )
 from ._core.clock import FixedClock, SystemClock
 from ._core.errors import DashboardError, InvalidOptions, StorageError, UserNotFound
@@ -28,10 +29,13 @@ from ._core.ports import (
     PostRepo,
     RevenueRepo,
     UserRepo,
+    WholeDashboardRepo,
 )
 from ._core.records import (
     CurrencyTotal,
     DailyAnalytics,
+    DashboardAsk,
+    DashboardReads,
     DayFigures,
     Earning,
     Follow,
@@ -76,8 +80,10 @@ __all__ = [
     "Clock",
     "CurrencyTotal",
     "DailyAnalytics",
+    "DashboardAsk",
     "DashboardError",
     "DashboardOptions",
+    "DashboardReads",
     "DayFigures",
     "DayFiguresRepo",
     "Earning",
@@ -99,6 +105,8 @@ __all__ = [
     "User",
     "UserNotFound",
     "UserRepo",
+    "WholeDashboardRepo",
     "build_dashboard",
     "build_profile_overview",
+    "dashboard_ask",
 ]

@@ -17,18 +17,23 @@ from artist_dashboard.sql import (
     SqlStore,
     load_records_into,
     maintain,
+    rollup,
     sources_metadata,
     stop_maintaining,
     tables,
 )
-from artist_dashboard.testing import AnalyticsConformance, Dataset, Loader, StoreConformance
+from artist_dashboard.testing import NOW, AnalyticsConformance, Dataset, Loader, StoreConformance
 
 
-def loader(engine: Engine, *, maintained: bool = False, audience: bool = False) -> Loader:
+def loader(
+    engine: Engine, *, maintained: bool = False, audience: bool = False, ranked: bool = False
+) -> Loader:
     """Empties the tables and loads a dataset; with `maintained`, through the triggers of the
     maintained aggregates (installed once), so the kit checks the figures they keep. With
     `audience` too, they are installed again over each dataset's event tables, before its
-    rows are written, so the kit checks the maintained audience as well."""
+    rows are written, so the kit checks the maintained audience as well. With `ranked`, the
+    rollup stores every artist's standing for the kit's now (and rolls no day up), so that
+    dashboards read it — and whole dashboards are read in one statement."""
     if maintained:
         maintain(engine)
     else:
@@ -56,6 +61,8 @@ def loader(engine: Engine, *, maintained: bool = False, audience: bool = False) 
             earnings=dataset.earnings,
         )
         load_records_into(engine, dataset.users, dataset.posts, dataset.follows, sources=sources)
+        if ranked and dataset.events is not None:
+            rollup(engine, first=NOW.date(), last=NOW.date(), now=NOW)
         store = SqlStore(engine)
         assert store.maintained is maintained
         if audience and dataset.event_sources & {"post_view_events", "post_play_events"}:
@@ -146,3 +153,21 @@ class TestPostgresMaintainedAnalytics(AnalyticsConformance):
     @pytest.fixture
     def load(self, postgres_engine: Engine) -> Loader:
         return loader(postgres_engine, maintained=True, audience=True)
+
+
+class TestSqliteRankedAnalytics(AnalyticsConformance):
+    """Every analytics kit test on SQLite with the standings stored by the rollup, so that
+    dashboards are read whole, in one statement."""
+
+    @pytest.fixture
+    def load(self, sqlite_engine: Engine) -> Loader:
+        return loader(sqlite_engine, ranked=True)
+
+
+@pytest.mark.postgres
+class TestPostgresRankedAnalytics(AnalyticsConformance):
+    """Every analytics kit test on PostgreSQL with the standings stored by the rollup."""
+
+    @pytest.fixture
+    def load(self, postgres_engine: Engine) -> Loader:
+        return loader(postgres_engine, ranked=True)

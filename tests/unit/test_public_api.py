@@ -50,6 +50,10 @@ INTENDED = {
     "UserRepo",
     "build_dashboard",
     "build_profile_overview",
+    "dashboard_ask",
+    "DashboardAsk",
+    "DashboardReads",
+    "WholeDashboardRepo",
 }
 
 

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from operator import attrgetter
 
 from attrs import frozen
 
@@ -104,14 +105,20 @@ def day_figures(day: date, row: DayFigures | None, events: DayFigures | None) ->
     return events if events is not None else DayFigures(day)
 
 
+_REACH = attrgetter(*REACH_COUNTERS)
+_ENGAGEMENTS = attrgetter(*SCORE_COUNTERS)
+_COUNTERS = (*REACH_COUNTERS, *SCORE_COUNTERS)
+_ALL = attrgetter(*_COUNTERS)
+
+
 def reach_of(figures: DayFigures) -> int:
     """views + plays."""
-    return sum(getattr(figures, name) for name in REACH_COUNTERS)
+    return sum(_REACH(figures))
 
 
 def engagements_of(figures: DayFigures) -> int:
     """likes + comments + saves + shares."""
-    return sum(getattr(figures, name) for name in SCORE_COUNTERS)
+    return sum(_ENGAGEMENTS(figures))
 
 
 def day_rate(figures: DayFigures) -> Decimal:
@@ -154,10 +161,8 @@ def change_percent(current: int, previous: int) -> Decimal | None:
 def total(figures: Iterable[DayFigures]) -> DayFigures:
     """The six counters summed over days (the day of the result is the first one's)."""
     days = list(figures)
-    sums = {
-        name: sum(getattr(f, name) for f in days) for name in (*REACH_COUNTERS, *SCORE_COUNTERS)
-    }
-    return DayFigures(days[0].day if days else date.min, **sums)
+    sums = [sum(column) for column in zip(*map(_ALL, days), strict=True)] or [0] * len(_COUNTERS)
+    return DayFigures(days[0].day if days else date.min, **dict(zip(_COUNTERS, sums, strict=True)))
 
 
 @frozen

@@ -22,8 +22,9 @@ from .ports import (
     PostRepo,
     RevenueRepo,
     UserRepo,
+    WholeDashboardRepo,
 )
-from .records import DayFigures, Follow, Post, User
+from .records import DashboardAsk, DayFigures, Follow, Post, User, Window
 from .response import (
     NEW_FOLLOWER,
     NEW_POST,
@@ -42,6 +43,8 @@ from .response import (
     ProfileOverview,
     ProfileOverviewStats,
 )
+from .values import log
+from .whole import AnsweredPorts, Unanswered
 
 
 def _zone(name: str) -> ZoneInfo:
@@ -111,6 +114,7 @@ class Repos:
     A store that can read in one transaction passes `open_snapshot`; `build_dashboard` then
     makes every read of one dashboard inside it. A store that can tell whether it is able to
     answer at all passes `check`, which raises when it is not (a service's readiness probe).
+    A store that can read a whole dashboard at once passes `whole`; a build asks it first.
     """
 
     users: UserRepo
@@ -122,6 +126,7 @@ class Repos:
     days: DayFiguresRepo | None = None
     audience: AudienceRepo | None = None
     revenue: RevenueRepo | None = None
+    whole: WholeDashboardRepo | None = None
 
     @classmethod
     def of(cls, store: Any, **sources: Any) -> Repos:
@@ -156,12 +161,76 @@ def build_dashboard(
     if not rules.is_storable_id(user_id):
         raise UserNotFound(user_id)  # no store holds such an id: storage is not asked
     try:
+        if repos.whole is not None:
+            built = _build_at_once(user_id, repos, repos.whole, now, options)
+            if built is not None:
+                return built
         with repos.snapshot() as snapshot:
             return _build(user_id, snapshot, now, options)
     except DashboardError:
         raise
     except Exception as exc:
         raise StorageError(f"the store failed: {type(exc).__name__}") from exc
+
+
+def dashboard_ask(
+    user_id: str, repos: Repos, now: datetime, options: DashboardOptions | None = None
+) -> DashboardAsk:
+    """Every read a build of `user_id`'s dashboard at `now` makes of `repos`' ports."""
+    options = options or DashboardOptions()
+    week_after, month_after = options.new_follower_windows(now)
+    windows: list[Window] = [(week_after, now), (month_after, now)]
+    days = standing = None
+    if repos.days is not None:
+        current, previous = analytics.comparison_days(now)
+        days = (*previous, *current)
+        windows += _comparison_windows(now)
+        standing = analytics.standing_days(now)
+    return DashboardAsk(
+        user_id=user_id,
+        now=now,
+        top_limit=options.top_content_limit,
+        recent_after=now - rules.ACTIVITY_WINDOW,
+        recent_limit=options.recent_activity_limit,
+        follower_windows=tuple(windows),
+        days=days,
+        standing_days=standing,
+        audience_window=(
+            (now - analytics.AUDIENCE_WINDOW, now) if repos.audience is not None else None
+        ),
+        revenue_window=(
+            (now - analytics.EARNINGS_WINDOW, now) if repos.revenue is not None else None
+        ),
+    )
+
+
+def _build_at_once(
+    user_id: str,
+    repos: Repos,
+    whole: WholeDashboardRepo,
+    now: datetime,
+    options: DashboardOptions,
+) -> ArtistDashboard | None:
+    """The dashboard from one `read_dashboard`, the rules applied as for the ports; None
+    when the store declines, or its reads miss a call (then the ports are asked)."""
+    ask = dashboard_ask(user_id, repos, now, options)
+    reads = whole.read_dashboard(ask)
+    if reads is None:
+        return None
+    ports = AnsweredPorts(ask, reads)
+    answered = Repos(
+        users=ports,
+        posts=ports,
+        follows=ports,
+        days=ports if repos.days is not None else None,
+        audience=ports if repos.audience is not None else None,
+        revenue=ports if repos.revenue is not None else None,
+    )
+    try:
+        return _build(user_id, answered, now, options)
+    except Unanswered as missing:
+        log.debug("the whole-dashboard read did not answer %s; asking the ports", missing)
+        return None
 
 
 def build_profile_overview(user_id: str, repos: Repos) -> ProfileOverview:
@@ -316,12 +385,18 @@ def _chart_point(figures: DayFigures) -> ArtistDashboardChartPoint:
     )
 
 
+def _comparison_windows(now: datetime) -> tuple[Window, Window]:
+    """The comparison's new-follower windows: the last 30 days, and the 30 before them."""
+    window = analytics.COMPARISON_DAYS * timedelta(days=1)
+    return (now - window, now), (now - 2 * window, now - window)
+
+
 def _comparison(
     user_id: str, repos: Repos, now: datetime, current: DayFigures, previous: DayFigures
 ) -> ArtistDashboardComparison:
-    window = analytics.COMPARISON_DAYS * timedelta(days=1)
-    followers_now = repos.follows.count_new_followers(user_id, now - window, now)
-    followers_before = repos.follows.count_new_followers(user_id, now - 2 * window, now - window)
+    recent, before = _comparison_windows(now)
+    followers_now = repos.follows.count_new_followers(user_id, *recent)
+    followers_before = repos.follows.count_new_followers(user_id, *before)
 
     def change(now_: int, before: int) -> ArtistDashboardChange:
         return ArtistDashboardChange(now_, before, analytics.change_percent(now_, before))

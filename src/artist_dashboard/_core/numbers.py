@@ -31,8 +31,9 @@ def half_up(numerator: int, denominator: int, places: int = PLACES) -> Decimal:
     units, remainder = divmod(abs(numerator) * 10**places, denominator)
     if 2 * remainder >= denominator:
         units += 1
-    digits = tuple(int(d) for d in str(units))
-    return Decimal((1 if numerator < 0 and units else 0, digits, -places))
+    # Exact: the decimal is read from its own digits (faster than building the tuple).
+    sign = "-" if numerator < 0 and units else ""
+    return Decimal(f"{sign}{units}e-{places}")
 
 
 def exact_sum(amounts: Iterable[Decimal]) -> Decimal:

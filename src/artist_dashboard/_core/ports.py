@@ -12,7 +12,17 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
 from typing import Protocol
 
-from .records import CurrencyTotal, DayFigures, Follow, Post, PostTotals, Standing, User
+from .records import (
+    CurrencyTotal,
+    DashboardAsk,
+    DashboardReads,
+    DayFigures,
+    Follow,
+    Post,
+    PostTotals,
+    Standing,
+    User,
+)
 
 __all__ = [
     "AudienceRepo",
@@ -22,6 +32,7 @@ __all__ = [
     "PostRepo",
     "RevenueRepo",
     "UserRepo",
+    "WholeDashboardRepo",
 ]
 
 
@@ -41,13 +52,14 @@ class PostRepo(Protocol):
         """Live posts the user takes part in with someone else (see `rules.is_collaboration`)."""
 
     def top_posts(self, author_id: str, limit: int) -> Sequence[Post]:
-        """The author's first `limit` live posts by `rules.ranking_key`, descending."""
+        """The author's first `limit` live posts by `rules.ranking_key`, descending.
+        (`collaborator_ids` may be left empty: no figure of a dashboard reads them.)"""
 
     def recent_posts(
         self, author_id: str, after: datetime, until: datetime, limit: int
     ) -> Sequence[Post]:
         """The author's live posts with ``after < created_at <= until``, newest first, then id
-        descending; at most `limit`."""
+        descending; at most `limit` (`collaborator_ids` may be left empty)."""
 
 
 class FollowRepo(Protocol):
@@ -105,6 +117,16 @@ class RevenueRepo(Protocol):
     def revenue(self, artist_id: str, after: datetime, until: datetime) -> Sequence[CurrencyTotal]:
         """Per currency, the exact sum and the count of the artist's entries with
         ``after < created_at <= until`` (one item per currency that has entries)."""
+
+
+class WholeDashboardRepo(Protocol):
+    """Optional: every read of one dashboard at once — for a store that can answer them in
+    one statement or round trip. The core still applies every rule to the answers."""
+
+    def read_dashboard(self, ask: DashboardAsk) -> DashboardReads | None:
+        """The answers the ports would give for `ask`, all read in one consistent snapshot;
+        or None when the store cannot answer this one at once (the core then asks the ports,
+        one by one, in a snapshot)."""
 
 
 class Clock(Protocol):

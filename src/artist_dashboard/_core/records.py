@@ -7,6 +7,7 @@ logged on the ``artist_dashboard`` logger.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -246,3 +247,58 @@ class CurrencyTotal:
     currency: str
     amount: Decimal
     entries: int
+
+
+# --- one dashboard read at once (the optional `WholeDashboardRepo`) ------------------------
+
+#: A time window, ``(after, until)``: ``after < created_at <= until``.
+Window = tuple[datetime, datetime]
+
+
+@frozen
+class DashboardAsk:
+    """Every read one dashboard makes, for a store that answers them all at once.
+
+    The windows and limits are exactly those the build passes to the ports. `days` (the
+    chart's and comparison's days, oldest first), `standing_days`, `audience_window` and
+    `revenue_window` are None when the store's repos do not configure that source.
+    """
+
+    user_id: str
+    now: datetime
+    top_limit: int
+    recent_after: datetime
+    recent_limit: int
+    follower_windows: tuple[Window, ...]
+    days: tuple[date, ...] | None = None
+    standing_days: tuple[date, date] | None = None
+    audience_window: Window | None = None
+    revenue_window: Window | None = None
+
+
+@frozen
+class DashboardReads:
+    """What a store read for a `DashboardAsk`: each port's answer, as the port would give it.
+
+    `new_followers` is keyed by the ask's windows. `people` holds the users that exist among
+    the recent followers. `event_days` cover the days from `events_from` through the ask's
+    last day (None: the store read no events, every day having its row); days that have a
+    daily row may be left out, the row being their figure.
+    """
+
+    user: User | None
+    totals: PostTotals = PostTotals()
+    collaborations: int = 0
+    followers: int = 0
+    following: int = 0
+    new_followers: Mapping[Window, int] = field(factory=dict)
+    top_posts: Sequence[Post] = ()
+    recent_posts: Sequence[Post] = ()
+    recent_followers: Sequence[Follow] = ()
+    people: Mapping[str, User] = field(factory=dict)
+    daily_rows: Sequence[DayFigures] = ()
+    events_from: date | None = None
+    event_days: Sequence[DayFigures] = ()
+    standing: Standing | None = None
+    non_followers: int = 0
+    revenue: Sequence[CurrencyTotal] = ()

@@ -29,6 +29,7 @@ from sqlalchemy import (
     func,
     literal,
     select,
+    union,
     union_all,
 )
 from sqlalchemy.exc import OperationalError
@@ -134,15 +135,19 @@ class AnalyticsQueries:
                     table.c.created_at <= until,
                     table.c.user_id.is_not(None),
                     table.c.user_id != "",
+                    table.c.user_id != user,
                 )
             )
         self.non_followers: Select[Any] | None = None
         if viewers:
-            seen = union_all(*viewers).subquery("seen")
+            # Each viewer once (UNION), then the followers taken out: one probe per person,
+            # not per event.
+            seen = union(*viewers).subquery("seen")
             f = tables.follows.c
-            self.non_followers = select(func.count(func.distinct(seen.c.viewer))).where(
-                seen.c.viewer != user,
-                ~exists().where(f.followee_id == user, f.follower_id == seen.c.viewer),
+            self.non_followers = (
+                select(func.count())
+                .select_from(seen)
+                .where(~exists().where(f.followee_id == user, f.follower_id == seen.c.viewer))
             )
 
         # count_non_followers from the maintained audience: the artist's non-followers last

@@ -16,28 +16,28 @@ from typing import Any
 
 from attrs import field, frozen
 from sqlalchemy import (
-    BigInteger,
     Connection,
     Engine,
     MetaData,
     Row,
-    Select,
     Table,
-    bindparam,
-    collate,
-    exists,
-    func,
-    literal,
-    select,
-    true,
 )
 from sqlalchemy.exc import OperationalError
-from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from .._core import rules
 from .._core.build import Repos
-from .._core.records import CurrencyTotal, DayFigures, Follow, Post, PostTotals, Standing, User
+from .._core.records import (
+    CurrencyTotal,
+    DashboardAsk,
+    DashboardReads,
+    DayFigures,
+    Follow,
+    Post,
+    PostTotals,
+    Standing,
+    User,
+)
 from .._core.values import as_utc, log
 from ._analytics import AnalyticsQueries, AnalyticsReader
 from ._catalog import (
@@ -49,155 +49,21 @@ from ._catalog import (
     library_triggers,
     missing_indexes,
 )
+from ._queries import HALF, Queries
 from ._schema import (
-    _ID,
     STATS_FIGURES,
     DashboardTables,
-    UtcDateTime,
     audience_table,
     clamped,
     clamped_fast,
     follow_days_table,
-    live_post,
-    score_expression,
     standings_tables,
     stats_table,
     tables,
 )
+from ._whole import WholeRead
 
 __all__ = ["SqlStore"]
-
-#: 2^32: a counter (< 2^63) split into halves whose sums cannot pass 2^63 on SQLite.
-_HALF = 2**32
-
-
-class _Queries:
-    """Every statement of the store, built once per store with bound parameters.
-
-    Building a SQLAlchemy statement costs far more than running a small indexed query, so the
-    request path only executes these.
-    """
-
-    def __init__(
-        self, tables: DashboardTables, postgres: bool, maintained: tuple[Table, Table] | None
-    ) -> None:
-        #: Maintained figures by user, and new follows by whole UTC days between two days, when
-        #: the aggregates are installed (see `maintain`).
-        self.stats: Select[Any] | None = None
-        self.whole_days: Select[Any] | None = None
-        if maintained is not None:
-            stats, days = maintained
-            self.stats = select(stats).where(stats.c.user_id == bindparam("user"))
-            self.whole_days = select(func.coalesce(func.sum(days.c.follows), 0)).where(
-                days.c.user_id == bindparam("user"),
-                days.c.day > bindparam("first_day"),
-                days.c.day < bindparam("last_day"),
-            )
-        users, posts, collaborators, follows = (
-            tables.users,
-            tables.posts,
-            tables.post_collaborators,
-            tables.follows,
-        )
-        u, p, c, f = users.c, posts.c, collaborators.c, follows.c
-
-        def id_order(column: ColumnElement[str]) -> ColumnElement[str]:
-            return collate(column, "C") if postgres else column
-
-        live = live_post(p.is_deleted, p.created_at)
-        user: BindParameter[str] = bindparam("user", type_=_ID)
-        limit: BindParameter[int] = bindparam("limit", type_=BigInteger)
-        after, until = bindparam("after", type_=UtcDateTime), bindparam("until", type_=UtcDateTime)
-
-        self.user = select(users).where(u.id == user)
-        self.users = select(users).where(u.id.in_(bindparam("ids", expanding=True)))
-        self.totals: dict[type[FunctionElement[int]], Select[*tuple[Any, ...]]] = {
-            clamp: select(
-                func.count().label("posts"),
-                *(func.coalesce(func.sum(clamp(p[k])), 0).label(k) for k in rules.POST_COUNTERS),
-            ).where(p.author_id == user, live)
-            for clamp in (clamped_fast, clamped)
-        }
-        # SQLite's sum() fails past 2^63: the same sums in two halves that cannot overflow.
-        self.split_totals = select(
-            func.count().label("posts"),
-            *(
-                func.coalesce(func.sum(part), 0).label(f"{k}_{half}")
-                for k in rules.POST_COUNTERS
-                for half, part in (
-                    ("high", clamped(p[k]) // _HALF),
-                    ("low", clamped(p[k]) % _HALF),
-                )
-            ),
-        ).where(p.author_id == user, live)
-        # Two disjoint halves, each driven by an index: posts the user wrote with someone else,
-        # and posts of others that list the user.
-        if "author_id" in c:
-            # From the author's own collaborator rows to their posts: work in proportion to the
-            # artist's collaborations, not to all of the artist's posts.
-            shared = (
-                select(c.post_id)
-                .where(c.author_id == user, c.user_id != user)
-                .distinct()
-                .subquery("shared")
-            )
-            alive = select(literal(1)).where(p.id == shared.c.post_id, p.author_id == user, live)
-            if postgres:
-                # LATERAL … LIMIT 1 keeps PostgreSQL probing posts by key for each shared post;
-                # left to itself it hash-joins against a scan of every post.
-                probe = alive.limit(1).lateral("alive")
-                source = shared.join(probe, true())
-                authored = select(func.count()).select_from(source).scalar_subquery()
-            else:
-                authored = (
-                    select(func.count())
-                    .select_from(shared)
-                    .where(exists(alive.select_from(posts)))
-                    .scalar_subquery()
-                )
-        else:
-            authored = (
-                select(func.count())
-                .select_from(posts)
-                .where(p.author_id == user, live)
-                .where(exists().where(c.post_id == p.id, c.user_id != user))
-                .scalar_subquery()
-            )
-        listed = (
-            select(func.count())
-            .select_from(collaborators.join(posts, p.id == c.post_id))
-            .where(c.user_id == user, p.author_id != user, live)
-            .scalar_subquery()
-        )
-        self.collaborations = select(authored + listed)
-        self.top_posts = (
-            select(posts)
-            .where(p.author_id == user, live)
-            .order_by(score_expression(posts).desc(), p.created_at.desc(), id_order(p.id).desc())
-            .limit(limit)
-        )
-        self.recent_posts = (
-            select(posts)
-            .where(p.author_id == user, live, p.created_at > after, p.created_at <= until)
-            .order_by(p.created_at.desc(), id_order(p.id).desc())
-            .limit(limit)
-        )
-        self.collaborators_of = select(c.post_id, c.user_id).where(
-            c.post_id.in_(bindparam("ids", expanding=True))
-        )
-        # A follow without a time is still a follow; it only falls in no window.
-        count = select(func.count()).select_from(follows)
-        self.followers = count.where(f.followee_id == user)
-        self.following = count.where(f.follower_id == user)
-        self.new_followers = count.where(
-            f.followee_id == user, f.created_at > after, f.created_at <= until
-        )
-        self.recent_followers = (
-            select(f.follower_id, f.followee_id, f.created_at)
-            .where(f.followee_id == user, f.created_at > after, f.created_at <= until)
-            .order_by(f.created_at.desc(), id_order(f.follower_id).desc())
-            .limit(limit)
-        )
 
 
 @frozen
@@ -205,7 +71,7 @@ class _Reader:
     """The ports, answered on one connection inside one transaction."""
 
     conn: Connection
-    queries: _Queries
+    queries: Queries
     _maintained: dict[str, dict[str, int]] = field(factory=dict)
 
     def _scalar(self, statement: Any, **params: Any) -> int:
@@ -259,7 +125,7 @@ class _Reader:
         halves = self.conn.execute(self.queries.split_totals, {"user": author_id}).one()._mapping
         row: dict[str, Any] = {"posts": halves["posts"]}
         for k in rules.POST_COUNTERS:
-            row[k] = int(halves[f"{k}_high"]) * _HALF + int(halves[f"{k}_low"])
+            row[k] = int(halves[f"{k}_high"]) * HALF + int(halves[f"{k}_low"])
         return row
 
     def count_collaborations(self, user_id: str) -> int:
@@ -279,13 +145,8 @@ class _Reader:
         return self._posts(self.conn.execute(self.queries.recent_posts, params).all())
 
     def _posts(self, rows: Sequence[Row[Any]]) -> list[Post]:
-        if not rows:
-            return []
-        pairs = self.conn.execute(self.queries.collaborators_of, {"ids": [r.id for r in rows]})
-        collaborators: dict[str, list[str]] = {}
-        for post_id, user_id in pairs:
-            collaborators.setdefault(post_id, []).append(str(user_id))
-        return [_post(row, collaborators.get(row.id, [])) for row in rows]
+        # Without their collaborators: no figure of a dashboard reads them (see `PostRepo`).
+        return [_post(row, []) for row in rows]
 
     # FollowRepo
 
@@ -413,7 +274,7 @@ class SqlStore:
         #: The analytics sources the database has (SPEC §6.3: a source is configured when its
         #: table exists), looked at once, when the store is created.
         self.sources = frozenset(t.name for t in sources)
-        self._queries = _Queries(tables, self._postgres, kept)
+        self._queries = Queries(tables, self._postgres, kept)
         present = {_name_of(tables, t) for t in sources}
         self._analytics = AnalyticsQueries(
             tables, present, snapshot if snapshot_there else None, audience
@@ -429,6 +290,19 @@ class SqlStore:
             "earnings" in present,
         )
         self._timeout_ms = None if statement_timeout is None else int(statement_timeout * 1000)
+        #: One statement for a whole dashboard, where the database can run it.
+        self._whole = (
+            WholeRead(
+                engine,
+                tables,
+                self._queries,
+                self._analytics,
+                self._configured,
+                statement_timeout_ms=self._timeout_ms,
+            )
+            if engine.dialect.name in ("sqlite", "postgresql")
+            else None
+        )
 
     @property
     def repos(self) -> Repos:
@@ -444,7 +318,16 @@ class SqlStore:
             days=self if days else None,
             audience=self if audience else None,
             revenue=self if revenue else None,
+            whole=self if self._whole is not None else None,
         )
+
+    def read_dashboard(self, ask: DashboardAsk) -> DashboardReads | None:
+        """Every read of one dashboard in one statement (see `WholeDashboardRepo`); None
+        where it declines and the ports must be asked."""
+        if self._whole is None:
+            return None
+        self._watch_file()
+        return self._whole.read(ask)
 
     def check(self) -> None:
         """Raise unless the store can answer now: the database is reachable, its tables are

@@ -15,6 +15,7 @@ from ._kit import (
     MemoryAnalyticsConformance,
     MemoryStoreConformance,
     StoreConformance,
+    reads_from_ports,
 )
 from ._strategies import (
     NOW,
@@ -42,5 +43,6 @@ __all__ = [
     "analytics_documents",
     "datasets",
     "documents",
+    "reads_from_ports",
     "to_dataset",
 ]

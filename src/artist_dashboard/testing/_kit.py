@@ -3,16 +3,21 @@ in-memory reference's on generated datasets (`StoreConformance`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
+from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from .._core import rules
-from .._core.build import Repos, build_dashboard
+from .._core.build import CalendarWindows, DashboardOptions, Repos, build_dashboard
 from .._core.clock import FixedClock
+from .._core.errors import DashboardError
+from .._core.records import DashboardAsk, DashboardReads, Post
 from ..memory import InMemoryStore
 from ._strategies import NOW, Dataset, _instants, analytics_datasets, datasets
 
@@ -43,6 +48,84 @@ def _agree(got: object, expected: object, what: str) -> None:
     """Fail with both answers side by side (the kit runs outside pytest's assert rewriting)."""
     if got != expected:
         raise AssertionError(f"{what}\n  store:     {got!r}\n  reference: {expected!r}")
+
+
+def _without_collaborators(posts: Iterable[Post]) -> list[Post]:
+    """Posts as the ports must give them: a store may leave `collaborator_ids` out there."""
+    return [attrs.evolve(p, collaborator_ids=()) for p in posts]
+
+
+def _outcome(build: Callable[[], object]) -> object:
+    """What a build gives: the dashboard, or the kind of error it raised."""
+    try:
+        return build()
+    except DashboardError as exc:
+        return type(exc)
+
+
+_OPTIONS = st.builds(
+    DashboardOptions,
+    top_content_limit=st.integers(0, 12),
+    recent_activity_limit=st.integers(0, 12),
+    calendar_windows=st.one_of(
+        st.none(),
+        st.builds(
+            CalendarWindows,
+            time_zone=st.sampled_from(["UTC", "America/New_York", "Asia/Kolkata"]),
+            week_start=st.integers(0, 6),
+        ),
+    ),
+)
+
+
+def reads_from_ports(repos: Repos, ask: DashboardAsk) -> DashboardReads:
+    """What `read_dashboard(ask)` must return, asked of `repos`' ports one by one: the yardstick
+    for a `WholeDashboardRepo`, and a working one for any store (one call per port)."""
+    user_id, now = ask.user_id, ask.now
+    with repos.snapshot() as r:
+        followers = r.follows.recent_followers(user_id, ask.recent_after, now, ask.recent_limit)
+        reads = DashboardReads(
+            user=r.users.get_user(user_id),
+            totals=r.posts.post_totals(user_id),
+            collaborations=r.posts.count_collaborations(user_id),
+            followers=r.follows.count_followers(user_id),
+            following=r.follows.count_following(user_id),
+            new_followers={
+                w: r.follows.count_new_followers(user_id, *w) for w in ask.follower_windows
+            },
+            top_posts=r.posts.top_posts(user_id, ask.top_limit),
+            recent_posts=r.posts.recent_posts(user_id, ask.recent_after, now, ask.recent_limit),
+            recent_followers=followers,
+            people=r.users.get_users({f.follower_id for f in followers}),
+        )
+        if ask.days is not None and r.days is not None and ask.standing_days is not None:
+            first, last = ask.days[0], ask.days[-1]
+            reads = attrs.evolve(
+                reads,
+                daily_rows=r.days.daily_rows(user_id, first, last),
+                events_from=first,
+                event_days=r.days.event_days(user_id, first, last, now),
+                standing=r.days.standing(user_id, *ask.standing_days),
+            )
+        if ask.audience_window is not None and r.audience is not None:
+            found = r.audience.count_non_followers(user_id, *ask.audience_window)
+            reads = attrs.evolve(reads, non_followers=found)
+        if ask.revenue_window is not None and r.revenue is not None:
+            reads = attrs.evolve(reads, revenue=r.revenue.revenue(user_id, *ask.revenue_window))
+    return reads
+
+
+def _whole_agrees(repos: Repos, ids: Iterable[str], now: datetime, options: Any) -> None:
+    """Built with the store's whole-dashboard read, each dashboard (or error) is the one its
+    ports give."""
+    if repos.whole is None:
+        return
+    ports_only = attrs.evolve(repos, whole=None)
+    clock = FixedClock(now)
+    for user_id in ids:
+        got = _outcome(functools.partial(build_dashboard, user_id, repos, clock, options))
+        expected = _outcome(functools.partial(build_dashboard, user_id, ports_only, clock, options))
+        _agree(got, expected, f"whole read of {user_id!r} at {now} with {options}")
 
 
 class StoreConformance:
@@ -117,8 +200,8 @@ class StoreConformance:
         """top_posts returns the same posts in the same order (score, time, id) as the reference."""
         store, reference = self._both(load, dataset)
         for user_id in self._ids(dataset):
-            expected = list(reference.posts.top_posts(user_id, limit))
-            got = list(store.posts.top_posts(user_id, limit))
+            expected = _without_collaborators(reference.posts.top_posts(user_id, limit))
+            got = _without_collaborators(store.posts.top_posts(user_id, limit))
             _agree(got, expected, f"top_posts({user_id!r}, {limit})")
 
     @_KIT_SETTINGS
@@ -129,8 +212,8 @@ class StoreConformance:
         """recent_posts returns the window's posts newest first, like the reference."""
         store, reference = self._both(load, dataset)
         for user_id in self._ids(dataset):
-            expected = list(reference.posts.recent_posts(user_id, *window, limit))
-            got = list(store.posts.recent_posts(user_id, *window, limit))
+            expected = _without_collaborators(reference.posts.recent_posts(user_id, *window, limit))
+            got = _without_collaborators(store.posts.recent_posts(user_id, *window, limit))
             _agree(got, expected, f"recent_posts({user_id!r}, {window}, {limit})")
 
     @_KIT_SETTINGS
@@ -170,6 +253,19 @@ class StoreConformance:
             expected = build_dashboard(user_id, reference, clock)
             got = build_dashboard(user_id, store, clock)
             _agree(got, expected, f"build_dashboard({user_id!r}) at {now}")
+
+    @_KIT_SETTINGS
+    @given(
+        dataset=datasets(),
+        now=st.sampled_from([NOW, NOW + _DAY, NOW - 20 * _DAY]),
+        options=_OPTIONS,
+    )
+    def test_whole_read_agrees_with_the_ports(
+        self, load: Loader, dataset: Dataset, now: datetime, options: DashboardOptions
+    ) -> None:
+        """A store that reads a whole dashboard at once (`Repos.whole`) builds the dashboard
+        its ports build, whatever the options (or declines, and the ports answer)."""
+        _whole_agrees(load(dataset), self._ids(dataset), now, options)
 
 
 class MemoryStoreConformance(StoreConformance):
@@ -305,6 +401,14 @@ class AnalyticsConformance:
             expected = build_dashboard(user_id, reference, clock)
             got = build_dashboard(user_id, store, clock)
             _agree(got, expected, f"build_dashboard({user_id!r}) at {now}")
+
+    @_KIT_SETTINGS
+    @given(dataset=analytics_datasets(), now=_BUILT_AT, options=_OPTIONS)
+    def test_whole_read_agrees_with_the_ports(
+        self, load: Loader, dataset: Dataset, now: datetime, options: DashboardOptions
+    ) -> None:
+        """With the analytics sources too, the whole-dashboard read builds what the ports do."""
+        _whole_agrees(load(dataset), self._ids(dataset), now, options)
 
 
 class MemoryAnalyticsConformance(AnalyticsConformance):

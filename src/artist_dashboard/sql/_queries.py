@@ -1,0 +1,167 @@
+"""SQL adapter: every statement of the store's ports, built once per store.
+
+Building a SQLAlchemy statement costs far more than running a small indexed query, so the
+request path only executes these. `SqlStore` runs them one port call at a time; the
+whole-dashboard read (`_whole`) puts the same statements together into one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Select,
+    Table,
+    bindparam,
+    collate,
+    exists,
+    func,
+    literal,
+    select,
+    true,
+)
+from sqlalchemy.sql.elements import BindParameter, ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
+
+from .._core import rules
+from ._schema import (
+    _ID,
+    DashboardTables,
+    UtcDateTime,
+    clamped,
+    clamped_fast,
+    live_post,
+    score_expression,
+)
+
+__all__ = ["HALF", "Queries"]
+
+#: 2^32: a counter (< 2^63) split into halves whose sums cannot pass 2^63 on SQLite.
+HALF = 2**32
+
+
+class Queries:
+    """Every statement of the store, built once per store with bound parameters.
+
+    Building a SQLAlchemy statement costs far more than running a small indexed query, so the
+    request path only executes these.
+    """
+
+    def __init__(
+        self, tables: DashboardTables, postgres: bool, maintained: tuple[Table, Table] | None
+    ) -> None:
+        #: Maintained figures by user, and new follows by whole UTC days between two days, when
+        #: the aggregates are installed (see `maintain`).
+        self.stats: Select[Any] | None = None
+        self.whole_days: Select[Any] | None = None
+        if maintained is not None:
+            stats, days = maintained
+            self.stats = select(stats).where(stats.c.user_id == bindparam("user"))
+            self.whole_days = select(func.coalesce(func.sum(days.c.follows), 0)).where(
+                days.c.user_id == bindparam("user"),
+                days.c.day > bindparam("first_day"),
+                days.c.day < bindparam("last_day"),
+            )
+        users, posts, collaborators, follows = (
+            tables.users,
+            tables.posts,
+            tables.post_collaborators,
+            tables.follows,
+        )
+        u, p, c, f = users.c, posts.c, collaborators.c, follows.c
+
+        def id_order(column: ColumnElement[str]) -> ColumnElement[str]:
+            return collate(column, "C") if postgres else column
+
+        live = live_post(p.is_deleted, p.created_at)
+        user: BindParameter[str] = bindparam("user", type_=_ID)
+        limit: BindParameter[int] = bindparam("limit", type_=BigInteger)
+        after, until = bindparam("after", type_=UtcDateTime), bindparam("until", type_=UtcDateTime)
+
+        self.user = select(users).where(u.id == user)
+        self.users = select(users).where(u.id.in_(bindparam("ids", expanding=True)))
+        self.totals: dict[type[FunctionElement[int]], Select[*tuple[Any, ...]]] = {
+            clamp: select(
+                func.count().label("posts"),
+                *(func.coalesce(func.sum(clamp(p[k])), 0).label(k) for k in rules.POST_COUNTERS),
+            ).where(p.author_id == user, live)
+            for clamp in (clamped_fast, clamped)
+        }
+        # SQLite's sum() fails past 2^63: the same sums in two halves that cannot overflow.
+        self.split_totals = select(
+            func.count().label("posts"),
+            *(
+                func.coalesce(func.sum(part), 0).label(f"{k}_{half}")
+                for k in rules.POST_COUNTERS
+                for half, part in (
+                    ("high", clamped(p[k]) // HALF),
+                    ("low", clamped(p[k]) % HALF),
+                )
+            ),
+        ).where(p.author_id == user, live)
+        # Two disjoint halves, each driven by an index: posts the user wrote with someone else,
+        # and posts of others that list the user.
+        if "author_id" in c:
+            # From the author's own collaborator rows to their posts: work in proportion to the
+            # artist's collaborations, not to all of the artist's posts.
+            shared = (
+                select(c.post_id)
+                .where(c.author_id == user, c.user_id != user)
+                .distinct()
+                .subquery("shared")
+            )
+            alive = select(literal(1)).where(p.id == shared.c.post_id, p.author_id == user, live)
+            if postgres:
+                # LATERAL … LIMIT 1 keeps PostgreSQL probing posts by key for each shared post;
+                # left to itself it hash-joins against a scan of every post.
+                probe = alive.limit(1).lateral("alive")
+                source = shared.join(probe, true())
+                authored = select(func.count()).select_from(source).scalar_subquery()
+            else:
+                authored = (
+                    select(func.count())
+                    .select_from(shared)
+                    .where(exists(alive.select_from(posts)))
+                    .scalar_subquery()
+                )
+        else:
+            authored = (
+                select(func.count())
+                .select_from(posts)
+                .where(p.author_id == user, live)
+                .where(exists().where(c.post_id == p.id, c.user_id != user))
+                .scalar_subquery()
+            )
+        listed = (
+            select(func.count())
+            .select_from(collaborators.join(posts, p.id == c.post_id))
+            .where(c.user_id == user, p.author_id != user, live)
+            .scalar_subquery()
+        )
+        self.collaborations = select(authored + listed)
+        self.top_posts = (
+            select(posts)
+            .where(p.author_id == user, live)
+            .order_by(score_expression(posts).desc(), p.created_at.desc(), id_order(p.id).desc())
+            .limit(limit)
+        )
+        self.recent_posts = (
+            select(posts)
+            .where(p.author_id == user, live, p.created_at > after, p.created_at <= until)
+            .order_by(p.created_at.desc(), id_order(p.id).desc())
+            .limit(limit)
+        )
+        # A follow without a time is still a follow; it only falls in no window.
+        count = select(func.count()).select_from(follows)
+        self.followers = count.where(f.followee_id == user)
+        self.following = count.where(f.follower_id == user)
+        self.new_followers = count.where(
+            f.followee_id == user, f.created_at > after, f.created_at <= until
+        )
+        self.recent_followers = (
+            select(f.follower_id, f.followee_id, f.created_at)
+            .where(f.followee_id == user, f.created_at > after, f.created_at <= until)
+            .order_by(f.created_at.desc(), id_order(f.follower_id).desc())
+            .limit(limit)
+        )

@@ -1,0 +1,175 @@
+"""The whole-dashboard read on both databases: it answers in one statement where it can, gives
+what the ports give, keeps its prepared statement, and declines where the ports must do more."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import attrs
+import pytest
+
+pytest.importorskip("sqlalchemy", reason="the sql extra is not installed")
+
+from sqlalchemy import Engine, create_engine, event, text
+
+from artist_dashboard import FixedClock, Repos, build_dashboard, dashboard_ask
+from artist_dashboard.demo import DEMO_NOW, DEMO_USER_ID, demo_records, demo_sources
+from artist_dashboard.sql import (
+    Sources,
+    SqlStore,
+    load_records_into,
+    maintain,
+    rollup,
+    sources_metadata,
+    stop_maintaining,
+    tables,
+)
+
+CLOCK = FixedClock(DEMO_NOW)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database of each kind, PostgreSQL's sessions in New York time (the read must
+    not depend on it) and with one pooled connection (so its prepared statement is seen)."""
+    if request.param == "sqlite":
+        made = create_engine(f"sqlite:///{tmp_path / 'whole.db'}")
+    else:
+        url: str = request.getfixturevalue("postgres_url")
+        made = create_engine(
+            url,
+            pool_size=1,
+            max_overflow=0,
+            connect_args={"options": "-c timezone=America/New_York"},
+        )
+    stop_maintaining(made)
+    sources_metadata.drop_all(made)
+    tables.metadata.drop_all(made)
+    yield made
+    stop_maintaining(made)
+    sources_metadata.drop_all(made)
+    tables.metadata.drop_all(made)
+    made.dispose()
+
+
+def load_demo(engine: Engine, *, analytics: bool = False, ranked: bool = False) -> SqlStore:
+    """The demo artist, with the sample sources when `analytics`, and with the standings
+    stored by the rollup when `ranked`."""
+    if analytics:
+        users, posts, events, daily, earnings = demo_sources()
+        follows = demo_records()[2]
+        sources = Sources(events=events, daily=daily, earnings=earnings)
+        load_records_into(engine, users, posts, follows, sources=sources)
+    else:
+        load_records_into(engine, *demo_records())
+    if ranked:
+        rollup(engine, first=DEMO_NOW.date(), last=DEMO_NOW.date(), now=DEMO_NOW)
+    return SqlStore(engine)
+
+
+def only_whole(repos: Repos) -> Repos:
+    """The repos with the ports' snapshot forbidden: a build must come from the whole read."""
+
+    def forbidden() -> Any:
+        raise AssertionError("the ports were asked")
+
+    return attrs.evolve(repos, open_snapshot=forbidden)
+
+
+@pytest.mark.parametrize("analytics", [False, True])
+def test_a_whole_dashboard_is_one_statement_equal_to_the_ports(
+    engine: Engine, analytics: bool
+) -> None:
+    """The demo's dashboard — with every analytics source too — comes from one statement, and
+    equals the one the ports build."""
+    store = load_demo(engine, analytics=analytics, ranked=analytics)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    got = build_dashboard(DEMO_USER_ID, only_whole(store.repos), CLOCK)
+    assert statements == []  # the read went to the driver itself, not through SQLAlchemy
+    expected = build_dashboard(DEMO_USER_ID, attrs.evolve(store.repos, whole=None), CLOCK)
+    assert got == expected
+    if analytics:
+        assert got.meta.chart_available
+        assert len(got.engagement_chart) == 30
+
+
+def test_the_maintained_figures_are_read_whole_too(engine: Engine) -> None:
+    """With the maintained aggregates (the audience included), the whole read answers from
+    them and agrees with the live ports."""
+    load_demo(engine, analytics=True, ranked=True)
+    maintain(engine)
+    store = SqlStore(engine)
+    assert store.maintained
+    assert store.audience_maintained
+    got = build_dashboard(DEMO_USER_ID, only_whole(store.repos), CLOCK)
+    live = SqlStore(engine, maintained=False).repos
+    assert got == build_dashboard(DEMO_USER_ID, attrs.evolve(live, whole=None), CLOCK)
+
+
+@pytest.mark.postgres
+def test_postgres_keeps_the_statement_prepared(postgres_url: str) -> None:
+    """Read after read on one connection, PostgreSQL keeps one prepared statement for the
+    whole read (nothing rolls back, so the driver never drops it)."""
+    engine = create_engine(postgres_url, pool_size=1, max_overflow=0)
+    stop_maintaining(engine)
+    sources_metadata.drop_all(engine)
+    tables.metadata.drop_all(engine)
+    store = load_demo(engine)
+    ask = dashboard_ask(DEMO_USER_ID, store.repos, DEMO_NOW)
+    for _ in range(3):
+        assert store.read_dashboard(ask) is not None
+    with engine.connect() as conn:
+        prepared = conn.execute(
+            text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%w_user%'")
+        ).scalar_one()
+    assert prepared == 1
+    engine.dispose()
+
+
+def test_it_declines_without_stored_standings(engine: Engine) -> None:
+    """Before any rollup the standing needs every artist ranked live: the read declines, and
+    the dashboard comes from the ports, the same."""
+    store = load_demo(engine, analytics=True)
+    ask = dashboard_ask(DEMO_USER_ID, store.repos, DEMO_NOW)
+    assert store.read_dashboard(ask) is None
+    assert build_dashboard(DEMO_USER_ID, store.repos, CLOCK).meta.chart_available
+
+
+def test_it_declines_for_a_day_the_standings_do_not_cover(engine: Engine) -> None:
+    """Standings stored for yesterday's window do not answer tomorrow's dashboard."""
+    store = load_demo(engine, analytics=True, ranked=True)
+    later = DEMO_NOW + timedelta(days=2)
+    assert store.read_dashboard(dashboard_ask(DEMO_USER_ID, store.repos, later)) is None
+    built = build_dashboard(DEMO_USER_ID, store.repos, FixedClock(later))
+    assert built == build_dashboard(
+        DEMO_USER_ID, attrs.evolve(store.repos, whole=None), FixedClock(later)
+    )
+
+
+def test_sqlite_declines_counters_that_are_not_numbers(tmp_path: Path) -> None:
+    """Text or a fraction in a SQLite counter column: the ports recount with the full clamp."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'odd.db'}")
+    load_demo(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            text("UPDATE posts SET likes_count = 'many' WHERE author_id = :u"), {"u": DEMO_USER_ID}
+        )
+    store = SqlStore(engine)
+    assert store.read_dashboard(dashboard_ask(DEMO_USER_ID, store.repos, DEMO_NOW)) is None
+    assert build_dashboard(DEMO_USER_ID, store.repos, CLOCK).stats.likes_count == 0
+
+
+def test_an_unknown_user_is_not_found_either_way(engine: Engine) -> None:
+    """No such user: the read answers (no user), and the build raises UserNotFound."""
+    from artist_dashboard import UserNotFound
+
+    store = load_demo(engine)
+    reads = store.read_dashboard(dashboard_ask("nobody", store.repos, DEMO_NOW))
+    assert reads is not None
+    assert reads.user is None
+    with pytest.raises(UserNotFound):
+        build_dashboard("nobody", only_whole(store.repos), CLOCK)
