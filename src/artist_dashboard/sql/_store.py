@@ -48,6 +48,7 @@ from ._catalog import (
     installed,
     library_triggers,
     missing_indexes,
+    naive_times,
 )
 from ._queries import HALF, Queries
 from ._schema import (
@@ -269,6 +270,12 @@ class SqlStore:
             sources = existing(conn, (*tables.events, tables.daily, tables.earnings))
             snapshot_there = len(existing(conn, snapshot)) == len(snapshot)
             audience = _kept_audience(conn, tables, sources) if maintained else None
+            # Any time column of an existing schema kept as naive ``timestamp`` (UTC).
+            naive = self._postgres and any(
+                naive_times(conn, t, "created_at")
+                for t in (tables.posts, tables.follows, *sources)
+                if "created_at" in t.c
+            )
         kept = (stats_table(metadata), follow_days_table(metadata)) if maintained else None
         self.maintained = maintained
         #: The analytics sources the database has (SPEC §6.3: a source is configured when its
@@ -299,6 +306,7 @@ class SqlStore:
                 self._analytics,
                 self._configured,
                 statement_timeout_ms=self._timeout_ms,
+                naive_times=naive,
             )
             if engine.dialect.name in ("sqlite", "postgresql")
             else None

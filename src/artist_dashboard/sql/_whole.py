@@ -16,6 +16,7 @@ not yet computed by the rollup, a maintained audience that must ask the events.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -57,7 +58,7 @@ from .._core.records import (
 from .._core.values import as_utc
 from ._analytics import AnalyticsQueries
 from ._queries import Queries
-from ._schema import _ID, STATS_FIGURES, DashboardTables, UtcDateTime, clamped_fast
+from ._schema import _ID, STATS_FIGURES, DashboardTables, UtcDateTime, clamped_fast, utc_day
 
 try:  # optional: the `fast` extra
     import orjson
@@ -71,6 +72,8 @@ __all__ = ["WholeRead"]
 #: The parameters a port's statement takes besides the user, renamed per use.
 _RENAMED = {"limit", "after", "until", "start", "end", "first", "last", "first_day", "last_day"}
 _DAY = timedelta(days=1)
+_INT = {int}
+_TOP = rules.MAX_COUNTER
 _TICK = timedelta(microseconds=1)
 
 
@@ -100,12 +103,17 @@ class WholeRead:
         configured: tuple[bool, bool, bool],
         *,
         statement_timeout_ms: int | None,
+        naive_times: bool = False,
     ) -> None:
         self.engine = engine
         self.postgres = engine.dialect.name == "postgresql"
         self.configured = configured
         self.maintained = queries.stats is not None
         self.timeout_ms = statement_timeout_ms
+        #: PostgreSQL: whether the read needs a transaction of its own — a UTC session for
+        #: naive ``timestamp`` columns, or a statement timeout. Otherwise it is one statement
+        #: in autocommit, its days computed in UTC whatever the session's zone.
+        self.transaction = self.postgres and (naive_times or statement_timeout_ms is not None)
         self.windows = 4 if configured[0] else 2
         #: False when no read can be answered (the standing has never been stored).
         self.answers = True
@@ -118,7 +126,9 @@ class WholeRead:
         )
         parts = self._parts(tables, queries, analytics)
         self.names = list(parts)
-        statement = select(*(part.label(name) for name, part in parts.items()))
+        statement: Any = select(*(part.label(name) for name, part in parts.items()))
+        if self.postgres and not self.transaction:
+            statement = visitors.replacement_traverse(statement, {}, _utc_days)
         compiled = statement.compile(dialect=engine.dialect)
         self.sql = str(compiled)
         dialect = engine.dialect
@@ -132,6 +142,10 @@ class WholeRead:
             else:
                 self.static[key] = process(bind.value) if process else bind.value
         self.positions = list(compiled.positiontup or ())
+        if self.postgres:
+            # $1, $2…: the driver then sends the statement as it is, without parsing a query
+            # far too long for its cache on every read.
+            self.sql, self.positions = _numbered(self.sql)
 
     # --- the statement ---------------------------------------------------------------------
 
@@ -316,13 +330,21 @@ class WholeRead:
                     _loads(v) if name in _JSON_PARTS and v is not None else v
                     for name, v in zip(self.names, row, strict=True)
                 )
-            with driver.pipeline():
-                driver.execute(b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                driver.execute(b"SET LOCAL TIME ZONE 'UTC'")
-                if self.timeout_ms is not None:
-                    driver.execute(f"SET LOCAL statement_timeout = {self.timeout_ms}".encode())
-                cursor = driver.execute(self.sql, bound, prepare=True)
-                driver.execute(b"COMMIT")
+            import psycopg
+
+            cursor = psycopg.RawCursor(driver)
+            numbered = [bound[k] for k in self.positions]
+            if not self.transaction:
+                cursor.execute(self.sql, numbered, prepare=True)
+            else:
+                with driver.pipeline():
+                    driver.execute(b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    driver.execute(b"SET LOCAL TIME ZONE 'UTC'")
+                    if self.timeout_ms is not None:
+                        timeout = f"SET LOCAL statement_timeout = {self.timeout_ms}"
+                        driver.execute(timeout.encode())
+                    cursor.execute(self.sql, numbered, prepare=True)
+                    driver.execute(b"COMMIT")
             found = cursor.fetchone()
             assert found is not None
             return tuple(found)
@@ -452,6 +474,29 @@ _JSON_PARTS = frozenset(
 )
 
 
+def _numbered(sql: str) -> tuple[str, list[str]]:
+    """psycopg's ``%(name)s`` placeholders as PostgreSQL's own ``$n`` (a name used twice is
+    one number), and the names in number order."""
+    order: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in order:
+            order.append(name)
+        return f"${order.index(name) + 1}"
+
+    numbered = re.sub(r"%\(([^)]+)\)s", number, sql)
+    return numbered.replace("%%", "%"), order
+
+
+def _utc_days(element: Any, **_kw: Any) -> Any:
+    """(PostgreSQL) A ``timestamptz``'s UTC day that does not depend on the session's zone."""
+    if isinstance(element, utc_day):
+        (moment,) = element.clauses
+        return cast(func.timezone("UTC", moment), Date)
+    return None
+
+
 def _maintained_window(i: int, after: datetime, until: datetime) -> dict[str, Any]:
     """A window as its first partial day, its whole days and its last partial day (as the
     maintained `count_new_followers` splits it); one piece when it spans no whole day."""
@@ -509,7 +554,7 @@ def _post(row: Mapping[str, Any]) -> Post:
 
 def _daily(artist_id: str, values: Sequence[Any]) -> DayFigures:
     counters = values[1:]
-    if all(type(v) is int and 0 <= v <= rules.MAX_COUNTER for v in counters):
+    if set(map(type, counters)) == _INT and min(counters) >= 0 and max(counters) <= _TOP:
         return DayFigures(_day(values[0]), *counters)
     # Read like a post's counters: negative, NULL or odd values clamp to 0, and are logged.
     kept = DailyAnalytics(artist_id, _day(values[0]), *counters)
