@@ -157,11 +157,12 @@ _COUNTERS = ("view_count", "play_count", "likes_count", "comments_count", "saves
 _ALL_COUNTERS = (*_COUNTERS, "shares_count")
 
 
-def whole_statement(postgres: bool) -> str:
+def whole_statement(postgres: bool, analytics: bool = True) -> str:
     """Every figure of one dashboard — profile, sums, counts, windows, top 5, recent activity
     with the followers' profiles, 60 days of daily rows and of the days' events, the stored
     standing, non-followers and revenue — in one SELECT, lists as JSON arrays. Written for
-    the default tables and this one job (live figures, the rollup's standings present)."""
+    the default tables and this one job (live figures, the rollup's standings present);
+    without `analytics`, the core figures only (the analytics columns are NULL)."""
     arr, agg = ("json_build_array", "json_agg") if postgres else ("json_array", "json_group_array")
     ident = ' COLLATE "C"' if postgres else ""
     live = f"p.is_deleted IS NOT {'TRUE' if postgres else '1'} AND p.created_at IS NOT NULL"
@@ -221,6 +222,20 @@ def whole_statement(postgres: bool) -> str:
         for t in ("post_view_events", "post_play_events")
     )
     money = "CAST(sum(amount) AS TEXT)" if postgres else "group_concat(amount, ' ')"
+    analytics_parts = f"""(SELECT {agg}({arr}(d.date, {", ".join(f"d.{c}" for c in _ALL_COUNTERS)}))
+         FROM daily_artist_analytics d WHERE d.artist_id = :u AND d.date >= :d1 AND d.date <= :d2),
+      {first_open},
+      (SELECT {agg}({arr}(t.day, t.v, t.pl, t.l, t.c, t.s, t.sh)) FROM
+         ({event_days}) t),
+      (SELECT ranked FROM artist_standing_windows WHERE first_day = :s1 AND last_day = :s2),
+      (SELECT {arr}(at_or_below, ranked) FROM artist_standings
+         WHERE last_day = :s2 AND artist_id = :u),
+      (SELECT count(*) FROM ({viewers}) v WHERE NOT EXISTS
+         (SELECT 1 FROM follows f WHERE f.followee_id = :u AND f.follower_id = v.user_id)),
+      (SELECT {agg}({arr}(t.currency, t.total, t.n)) FROM
+         (SELECT currency, {money} AS total, count(*) AS n FROM earnings
+          WHERE artist_id = :u AND created_at > :earn AND created_at <= :now
+          GROUP BY currency) t)"""
     return f"""SELECT
       (SELECT {arr}(id, name, stage_name, bio, avatar, cover_image, is_verified)
          FROM users WHERE id = :u),
@@ -246,20 +261,7 @@ def whole_statement(postgres: bool) -> str:
          (SELECT follower_id, created_at FROM follows WHERE {window.format(a=":month", b=":now")}
           ORDER BY created_at DESC, follower_id{ident} DESC LIMIT 10) t
          LEFT JOIN users x ON x.id = t.follower_id),
-      (SELECT {agg}({arr}(d.date, {", ".join(f"d.{c}" for c in _ALL_COUNTERS)}))
-         FROM daily_artist_analytics d WHERE d.artist_id = :u AND d.date >= :d1 AND d.date <= :d2),
-      {first_open},
-      (SELECT {agg}({arr}(t.day, t.v, t.pl, t.l, t.c, t.s, t.sh)) FROM
-         ({event_days}) t),
-      (SELECT ranked FROM artist_standing_windows WHERE first_day = :s1 AND last_day = :s2),
-      (SELECT {arr}(at_or_below, ranked) FROM artist_standings
-         WHERE last_day = :s2 AND artist_id = :u),
-      (SELECT count(*) FROM ({viewers}) v WHERE NOT EXISTS
-         (SELECT 1 FROM follows f WHERE f.followee_id = :u AND f.follower_id = v.user_id)),
-      (SELECT {agg}({arr}(t.currency, t.total, t.n)) FROM
-         (SELECT currency, {money} AS total, count(*) AS n FROM earnings
-          WHERE artist_id = :u AND created_at > :earn AND created_at <= :now
-          GROUP BY currency) t)"""
+      {analytics_parts if analytics else "NULL, NULL, NULL, NULL, NULL, NULL, NULL"}"""
 
 
 def whole_params(user_id: str, now: datetime, postgres: bool) -> dict[str, Any]:

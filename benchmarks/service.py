@@ -148,6 +148,7 @@ def measure_service(
     seconds: float = 5.0,
     connections: int = 8,
     extra: list[str] | None = None,
+    now: str = "2026-06-08T00:00:00Z",
 ) -> dict[str, Any]:
     """Requests/s, p50 and p99 of `serve --db` for `user_id`, and of the bare endpoint."""
     env = {**os.environ, "ARTIST_DASHBOARD_JWT_SECRET": SECRET}
@@ -176,6 +177,9 @@ def measure_service(
                 db_url,
                 "--port",
                 str(service_port),
+                # The data set's own now: a full dashboard, recent activity and all.
+                "--now",
+                now,
                 *(extra or []),
             ],
             env=env,

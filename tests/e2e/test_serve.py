@@ -102,6 +102,23 @@ def test_token_mints_a_token_the_service_accepts(serve: object, tmp_path: Path) 
     assert json.loads(body)["stats"]["followersCount"] == 120
 
 
+def test_serve_now_serves_dashboards_as_of_that_instant(serve: object, tmp_path: Path) -> None:
+    """`serve --now` answers as of a fixed instant: the demo data served at the demo's now is
+    the demo's dashboard, byte for byte."""
+    from artist_dashboard.demo import DEMO_NOW, demo_dashboard
+    from artist_dashboard.wire import to_json
+
+    folder = write_dataset(tmp_path / "demo", *demo_records())
+    now = DEMO_NOW.isoformat().replace("+00:00", "Z")
+    base, _ = serve("--data", str(folder), "--now", now)  # type: ignore[operator]
+    minted = cli(
+        "token", "--user", DEMO_USER_ID, env=environment(ARTIST_DASHBOARD_JWT_SECRET=SECRET)
+    )
+    status, _, body = get(f"{base}/api/v1/users/me/dashboard", minted.stdout.strip())
+    assert status == 200
+    assert body == to_json(demo_dashboard()).encode()
+
+
 def test_serve_demo_prints_a_curl_command_that_works(serve: object) -> None:
     """`serve --demo` prints a ready-to-paste curl command whose token works."""
     _, process = serve("--demo")  # type: ignore[operator]

@@ -189,6 +189,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         repos = _open_repos(args)
         if repos.check is not None:
             repos.check()  # not ready: one line now, rather than a 503 on every request
+    if args.now is not None:
+        clock = FixedClock(args.now)
     from .._http.serving import Limits, default_max_connections, serve
     from ..asgi import create_app
 
@@ -290,6 +292,12 @@ def make_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=10.0, metavar="S", help="storage timeout, seconds"
     )
     serve.add_argument("--strict", action="store_true", help="with --data: refuse bad lines")
+    serve.add_argument(
+        "--now",
+        type=_instant,
+        metavar="ISO-8601",
+        help="serve dashboards as of this fixed instant (demos, tests, benchmarks)",
+    )
     serve.add_argument(
         "--workers", type=_positive, default=4, metavar="N", help="build threads (4)"
     )
