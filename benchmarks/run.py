@@ -258,27 +258,20 @@ def _write_cost(engine: Engine, count: int = 300) -> dict[str, float]:
     return costs
 
 
-def _events_folder(scale: float) -> Path:
-    """The data set's events as dataset files (written once per scale)."""
-    folder = DATA / f"events-{scale}"
-    if not (folder / "post_view_events.jsonl").exists():
+def _source_folder(name: str, scale: float) -> Path:
+    """The data set's events or revenue as a dataset folder (written once per scale)."""
+    folder = DATA / f"{name}-{scale}"
+    marker = "post_view_events.jsonl" if name == "events" else "earnings.jsonl"
+    if not (folder / marker).exists():
         from artist_dashboard.dataset import write_dataset
 
-        write_dataset(folder, events=generate.events(generate.Shape(scale)))
-        for name in ("users", "posts", "follows"):
-            (folder / f"{name}.jsonl").unlink()
-    return folder
-
-
-def _earnings_folder(scale: float) -> Path:
-    """The data set's revenue as a dataset folder (written once per scale)."""
-    folder = DATA / f"earnings-{scale}"
-    if not (folder / "earnings.jsonl").exists():
-        from artist_dashboard.dataset import write_dataset
-
-        write_dataset(folder, earnings=generate.earnings(generate.Shape(scale)))
-        for name in ("users", "posts", "follows"):
-            (folder / f"{name}.jsonl").unlink()
+        shape = generate.Shape(scale)
+        if name == "events":
+            write_dataset(folder, events=generate.events(shape))
+        else:
+            write_dataset(folder, earnings=generate.earnings(shape))
+        for core in ("users", "posts", "follows"):
+            (folder / f"{core}.jsonl").unlink()
     return folder
 
 
@@ -407,7 +400,7 @@ def measure_analytics(engine: Engine, scale: float, repeat: int) -> dict[str, An
 
     now = generate.NOW
     clock = FixedClock(now)
-    folder = _events_folder(scale)
+    folder = _source_folder("events", scale)
     sources_metadata.drop_all(engine)
     with engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS artist_standings"))
@@ -475,7 +468,7 @@ def measure_analytics(engine: Engine, scale: float, repeat: int) -> dict[str, An
             "non_followers_raw_ms": median_ms(by_raw, max(1, repeat // 2)),
             "peak_mb": peak_mb(lambda who=who: build_dashboard(who, store.repos, clock)),
         }
-    load_dataset_into(engine, _earnings_folder(scale))
+    load_dataset_into(engine, _source_folder("earnings", scale))
     results["whole"] = measure_whole(engine, repeat)
     results["maintained"] = _maintained_audience(engine, results, repeat)
     heavy, typical = results["heavy"], results["typical"]

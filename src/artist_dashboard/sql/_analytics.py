@@ -10,7 +10,7 @@ over the window in one grouped query, ranked by the core's rule (`analytics.rank
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -38,7 +38,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from .._core import analytics
 from .._core.numbers import exact_sum
 from .._core.records import CurrencyTotal, DailyAnalytics, DayFigures, Standing
-from .._core.rules import POST_COUNTERS
+from .._core.rules import MAX_COUNTER, POST_COUNTERS
 from ._schema import _ID, DashboardTables, UtcDateTime, clamped, utc_day
 
 _DAY = timedelta(days=1)
@@ -256,9 +256,38 @@ class AnalyticsQueries:
             )
 
 
-def _day(value: Any) -> date:
-    """A day as the database returns it (SQLite: text)."""
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
+def day_of(value: Any) -> date:
+    """A day as the database returns it (SQLite: text; JSON: text)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+_INT = {int}
+
+
+def daily_figures(artist_id: str, row: Sequence[Any]) -> DayFigures:
+    """A daily row (day, then the six counters) as the day's figures, its counters read like a
+    post's: negative, NULL or odd values clamp to 0, and are logged."""
+    counters = row[1:]
+    if set(map(type, counters)) == _INT and min(counters) >= 0 and max(counters) <= MAX_COUNTER:
+        return DayFigures(day_of(row[0]), *counters)  # nothing to clamp: the common case
+    kept = DailyAnalytics(artist_id, day_of(row[0]), *counters)
+    return DayFigures(kept.day, *(getattr(kept, k) for k in POST_COUNTERS))
+
+
+def currency_totals(rows: Iterable[Sequence[Any]]) -> list[CurrencyTotal]:
+    """(currency, exact sum as text or NUMERIC, entries) rows, by currency."""
+    totals = (CurrencyTotal(str(c), Decimal(str(a)), int(n)) for c, a, n in rows)
+    return sorted(totals, key=lambda t: t.currency)
+
+
+def summed_totals(entries: Iterable[Sequence[Any]]) -> list[CurrencyTotal]:
+    """(currency, amount) entries summed exactly per currency (SQLite keeps each amount's
+    exact text: the sums are made here, streaming)."""
+    sums: dict[str, tuple[Decimal, int]] = {}
+    for currency, amount in entries:
+        total, count = sums.get(str(currency), (Decimal(0), 0))
+        sums[str(currency)] = (exact_sum((total, Decimal(str(amount)))), count + 1)
+    return [CurrencyTotal(c, a, n) for c, (a, n) in sorted(sums.items())]
 
 
 def _bounds(first: date, last: date) -> dict[str, datetime]:
@@ -277,12 +306,8 @@ class AnalyticsReader:
         if "daily_artist_analytics" not in self.queries.present:
             return []
         params = {"user": artist_id, "first": first, "last": last}
-        found = []
-        for row in self.conn.execute(self.queries.daily_rows, params):
-            # Read like a post's counters: negative or NULL clamps to 0, and is logged.
-            kept = DailyAnalytics(artist_id, _day(row[0]), *row[1:])
-            found.append(DayFigures(kept.day, *(getattr(kept, k) for k in POST_COUNTERS)))
-        return found
+        rows = self.conn.execute(self.queries.daily_rows, params)
+        return [daily_figures(artist_id, row) for row in rows]
 
     def event_days(
         self, artist_id: str, first: date, last: date, until: datetime
@@ -291,7 +316,7 @@ class AnalyticsReader:
             return []
         params = {"user": artist_id, "until": until, **_bounds(first, last)}
         return [
-            DayFigures(_day(row[0]), *(int(v) for v in row[1:]))
+            DayFigures(day_of(row[0]), *(int(v) for v in row[1:]))
             for row in self.conn.execute(self.queries.event_days, params)
         ]
 
@@ -349,13 +374,5 @@ class AnalyticsReader:
     def revenue(self, artist_id: str, after: datetime, until: datetime) -> Sequence[CurrencyTotal]:
         params = {"user": artist_id, "after": after, "until": until}
         if self.conn.dialect.name == "postgresql":
-            return [
-                CurrencyTotal(str(c), Decimal(a), int(n))
-                for c, a, n in self.conn.execute(self.queries.revenue_sums, params)
-            ]
-        # SQLite keeps each amount's exact text: the sums are made here, exactly, streaming.
-        sums: dict[str, tuple[Decimal, int]] = {}
-        for currency, amount in self.conn.execute(self.queries.revenue_entries, params):
-            total, entries = sums.get(str(currency), (Decimal(0), 0))
-            sums[str(currency)] = (exact_sum((total, Decimal(str(amount)))), entries + 1)
-        return [CurrencyTotal(c, a, n) for c, (a, n) in sorted(sums.items())]
+            return currency_totals(self.conn.execute(self.queries.revenue_sums, params))
+        return summed_totals(self.conn.execute(self.queries.revenue_entries, params))

@@ -7,6 +7,8 @@ whole-dashboard read (`_whole`) puts the same statements together into one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -25,6 +27,8 @@ from sqlalchemy.sql.elements import BindParameter, ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
 from .._core import rules
+from .._core.records import Post, User
+from .._core.values import as_utc
 from ._schema import (
     _ID,
     DashboardTables,
@@ -35,7 +39,7 @@ from ._schema import (
     score_expression,
 )
 
-__all__ = ["HALF", "Queries"]
+__all__ = ["HALF", "Queries", "maintained_window", "post_of", "user_of"]
 
 #: 2^32: a counter (< 2^63) split into halves whose sums cannot pass 2^63 on SQLite.
 HALF = 2**32
@@ -165,3 +169,51 @@ class Queries:
             .order_by(f.created_at.desc(), id_order(f.follower_id).desc())
             .limit(limit)
         )
+
+
+def user_of(row: Mapping[Any, Any]) -> User:
+    """A user row (by the library's column keys) as its record."""
+    return User(
+        id=str(row["id"]),
+        name=row["name"],
+        stage_name=row["stage_name"],
+        bio=row["bio"],
+        avatar=row["avatar"],
+        cover_image=row["cover_image"],
+        is_verified=False if row["is_verified"] is None else bool(row["is_verified"]),
+    )
+
+
+def post_of(row: Mapping[Any, Any], created_at: datetime | None = None) -> Post:
+    """A post row as its record, without its collaborators (no figure reads them)."""
+    return Post(
+        id=str(row["id"]),
+        author_id=str(row["author_id"]),
+        created_at=row["created_at"] if created_at is None else created_at,
+        post_type=row["post_type"],
+        content=row["content"],
+        thumbnail_url=row["thumbnail_url"],
+        display_url=row["display_url"],
+        is_deleted=bool(row["is_deleted"]),
+        **{k: row[k] for k in rules.POST_COUNTERS},
+    )
+
+
+_DAY = timedelta(days=1)
+_TICK = timedelta(microseconds=1)
+
+
+def maintained_window(
+    after: datetime, until: datetime
+) -> tuple[tuple[datetime, datetime], tuple[str, str], tuple[datetime, datetime]]:
+    """A new-followers window as the maintained figures count it: its first partial day from
+    the follows, its whole UTC days from the day counts (exclusive bounds, ``YYYY-MM-DD``),
+    its last partial day from the follows. A window within one day is all head."""
+    first = as_utc(after).replace(hour=0, minute=0, second=0, microsecond=0)
+    last = as_utc(until).replace(hour=0, minute=0, second=0, microsecond=0)
+    if until <= after or first == last:
+        head, middle, tail = (after, until), (first, first), (until, until)
+    else:
+        head, middle, tail = (after, first + _DAY - _TICK), (first, last), (last - _TICK, until)
+    days = (middle[0].strftime("%Y-%m-%d"), middle[1].strftime("%Y-%m-%d"))
+    return head, days, tail

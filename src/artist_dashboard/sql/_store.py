@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from .._core.records import (
     Standing,
     User,
 )
-from .._core.values import as_utc, log
+from .._core.values import log
 from ._analytics import AnalyticsQueries, AnalyticsReader
 from ._catalog import (
     TRIGGER_PREFIX,
@@ -50,7 +50,7 @@ from ._catalog import (
     missing_indexes,
     naive_times,
 )
-from ._queries import HALF, Queries
+from ._queries import HALF, Queries, maintained_window, post_of, user_of
 from ._schema import (
     STATS_FIGURES,
     DashboardTables,
@@ -92,13 +92,13 @@ class _Reader:
 
     def get_user(self, user_id: str) -> User | None:
         row = self.conn.execute(self.queries.user, {"user": user_id}).first()
-        return None if row is None else _user(row)
+        return None if row is None else user_of(row._mapping)
 
     def get_users(self, user_ids: Collection[str]) -> Mapping[str, User]:
         if not user_ids:
             return {}
         rows = self.conn.execute(self.queries.users, {"ids": list(user_ids)})
-        return {str(row.id): _user(row) for row in rows}
+        return {str(row.id): user_of(row._mapping) for row in rows}
 
     # PostRepo
 
@@ -147,7 +147,7 @@ class _Reader:
 
     def _posts(self, rows: Sequence[Row[Any]]) -> list[Post]:
         # Without their collaborators: no figure of a dashboard reads them (see `PostRepo`).
-        return [_post(row, []) for row in rows]
+        return [post_of(row._mapping) for row in rows]
 
     # FollowRepo
 
@@ -164,27 +164,19 @@ class _Reader:
         return self._scalar(self.queries.following, user=user_id)
 
     def count_new_followers(self, user_id: str, after: datetime, until: datetime) -> int:
-        if self.queries.whole_days is None or until <= after:
-            return self._scalar(self.queries.new_followers, user=user_id, after=after, until=until)
+        count = self.queries.new_followers
+        if self.queries.whole_days is None:
+            return self._scalar(count, user=user_id, after=after, until=until)
         # Whole UTC days inside the window come from the maintained day counts; only the
         # window's first and last (partial) days are counted from the follows themselves.
-        first, last = _utc_midnight(after), _utc_midnight(until)
-        if first == last:
-            return self._scalar(self.queries.new_followers, user=user_id, after=after, until=until)
-        tick = timedelta(microseconds=1)
-        head = self._scalar(
-            self.queries.new_followers, user=user_id, after=after, until=first + _DAY - tick
-        )
-        tail = self._scalar(
-            self.queries.new_followers, user=user_id, after=last - tick, until=until
-        )
-        middle = self._scalar(
-            self.queries.whole_days,
-            user=user_id,
-            first_day=first.strftime("%Y-%m-%d"),
-            last_day=last.strftime("%Y-%m-%d"),
-        )
-        return head + middle + tail
+        head, (first_day, last_day), tail = maintained_window(after, until)
+        found = self._scalar(count, user=user_id, after=head[0], until=head[1])
+        if tail[0] < tail[1]:
+            found += self._scalar(count, user=user_id, after=tail[0], until=tail[1])
+            found += self._scalar(
+                self.queries.whole_days, user=user_id, first_day=first_day, last_day=last_day
+            )
+        return found
 
     def recent_followers(
         self, user_id: str, after: datetime, until: datetime, limit: int
@@ -194,46 +186,6 @@ class _Reader:
             Follow(follower_id=str(a), followee_id=str(b), created_at=t)
             for a, b, t in self.conn.execute(self.queries.recent_followers, params)
         ]
-
-
-_DAY = timedelta(days=1)
-
-
-def _utc_midnight(moment: datetime) -> datetime:
-    utc = as_utc(moment)
-    return utc.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def _user(row: Row[Any]) -> User:
-    return User(
-        id=str(row.id),
-        name=row.name,
-        stage_name=row.stage_name,
-        bio=row.bio,
-        avatar=row.avatar,
-        cover_image=row.cover_image,
-        is_verified=False if row.is_verified is None else bool(row.is_verified),
-    )
-
-
-def _post(row: Row[Any], collaborator_ids: list[str]) -> Post:
-    return Post(
-        id=str(row.id),
-        author_id=str(row.author_id),
-        created_at=row.created_at,
-        collaborator_ids=collaborator_ids,
-        post_type=row.post_type,
-        content=row.content,
-        thumbnail_url=row.thumbnail_url,
-        display_url=row.display_url,
-        view_count=row.view_count,
-        play_count=row.play_count,
-        likes_count=row.likes_count,
-        comments_count=row.comments_count,
-        saves_count=row.saves_count,
-        shares_count=row.shares_count,
-        is_deleted=bool(row.is_deleted),
-    )
 
 
 class SqlStore:

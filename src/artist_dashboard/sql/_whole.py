@@ -19,8 +19,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from attrs import evolve
@@ -42,10 +41,7 @@ from sqlalchemy.sql import visitors
 from sqlalchemy.sql.elements import BindParameter, ColumnElement
 
 from .._core import rules
-from .._core.numbers import exact_sum
 from .._core.records import (
-    CurrencyTotal,
-    DailyAnalytics,
     DashboardAsk,
     DashboardReads,
     DayFigures,
@@ -53,11 +49,16 @@ from .._core.records import (
     Post,
     PostTotals,
     Standing,
-    User,
 )
 from .._core.values import as_utc
-from ._analytics import AnalyticsQueries
-from ._queries import Queries
+from ._analytics import (
+    AnalyticsQueries,
+    currency_totals,
+    daily_figures,
+    day_of,
+    summed_totals,
+)
+from ._queries import Queries, maintained_window, post_of, user_of
 from ._schema import _ID, STATS_FIGURES, DashboardTables, UtcDateTime, clamped_fast, utc_day
 
 try:  # optional: the `fast` extra
@@ -72,9 +73,6 @@ __all__ = ["WholeRead"]
 #: The parameters a port's statement takes besides the user, renamed per use.
 _RENAMED = {"limit", "after", "until", "start", "end", "first", "last", "first_day", "last_day"}
 _DAY = timedelta(days=1)
-_INT = {int}
-_TOP = rules.MAX_COUNTER
-_TICK = timedelta(microseconds=1)
 
 
 def _renamed(statement: Any, suffix: str, **replace: ColumnElement[Any]) -> Any:
@@ -267,7 +265,10 @@ class WholeRead:
         }
         for i, (after, until) in enumerate(ask.follower_windows):
             if self.maintained:
-                values.update(_maintained_window(i, after, until))
+                head, (first_day, last_day), tail = maintained_window(after, until)
+                values |= {f"after_w{i}": head[0], f"until_w{i}": head[1]}
+                values |= {f"first_day_w{i}": first_day, f"last_day_w{i}": last_day}
+                values |= {f"after_t{i}": tail[0], f"until_t{i}": tail[1]}
             else:
                 values |= {f"after_w{i}": after, f"until_w{i}": until}
         if ask.days is not None:
@@ -379,7 +380,7 @@ class WholeRead:
     def _decode(self, found: dict[str, Any], ask: DashboardAsk) -> DashboardReads | None:
         users = self.user_columns
         user = (
-            None if found["user"] is None else _user(dict(zip(users, found["user"], strict=True)))
+            None if found["user"] is None else user_of(dict(zip(users, found["user"], strict=True)))
         )
         if self.maintained:
             stats = dict(zip(self.stats_columns, found["stats"] or (), strict=False))
@@ -420,7 +421,7 @@ class WholeRead:
                 for r in found["recent_followers"] or ()
             ],
             people={
-                str(r[0]): _user(dict(zip(users, r[2:], strict=True)))
+                str(r[0]): user_of(dict(zip(users, r[2:], strict=True)))
                 for r in found["recent_followers"] or ()
                 if r[2] is not None
             },
@@ -436,12 +437,13 @@ class WholeRead:
                 if stored is None
                 else Standing(int(stored[0]), int(stored[1]))
             )
-            extra["daily_rows"] = [_daily(ask.user_id, r) for r in found.get("daily") or ()]
+            extra["daily_rows"] = [daily_figures(ask.user_id, r) for r in found.get("daily") or ()]
             assert ask.days is not None
             start = found.get("events_from", str(ask.days[0]))
-            extra["events_from"] = None if start is None else _day(start)
+            extra["events_from"] = None if start is None else day_of(start)
             extra["event_days"] = [
-                DayFigures(_day(r[0]), *(int(v) for v in r[1:])) for r in found.get("events") or ()
+                DayFigures(day_of(r[0]), *(int(v) for v in r[1:]))
+                for r in found.get("events") or ()
             ]
         if audience:
             if "audience" in found:
@@ -452,7 +454,8 @@ class WholeRead:
             else:
                 extra["non_followers"] = int(found["non_followers"])
         if revenue:
-            extra["revenue"] = _revenue(found["revenue"] or (), self.postgres)
+            rows = found["revenue"] or ()
+            extra["revenue"] = currency_totals(rows) if self.postgres else summed_totals(rows)
         return evolve(reads, **extra) if extra else reads
 
 
@@ -497,77 +500,11 @@ def _utc_days(element: Any, **_kw: Any) -> Any:
     return None
 
 
-def _maintained_window(i: int, after: datetime, until: datetime) -> dict[str, Any]:
-    """A window as its first partial day, its whole days and its last partial day (as the
-    maintained `count_new_followers` splits it); one piece when it spans no whole day."""
-    first = as_utc(after).replace(hour=0, minute=0, second=0, microsecond=0)
-    last = as_utc(until).replace(hour=0, minute=0, second=0, microsecond=0)
-    if until <= after or first == last:
-        head, middle, tail = (after, until), (first, first), (until, until)
-    else:
-        head, middle, tail = (after, first + _DAY - _TICK), (first, last), (last - _TICK, until)
-    return {
-        f"after_w{i}": head[0],
-        f"until_w{i}": head[1],
-        f"first_day_w{i}": middle[0].strftime("%Y-%m-%d"),
-        f"last_day_w{i}": middle[1].strftime("%Y-%m-%d"),
-        f"after_t{i}": tail[0],
-        f"until_t{i}": tail[1],
-    }
-
-
 def _time(value: Any) -> datetime:
     if isinstance(value, datetime):
         return as_utc(value)
     return as_utc(datetime.fromisoformat(str(value)))
 
 
-def _day(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
-def _user(row: Mapping[str, Any]) -> User:
-    return User(
-        id=str(row["id"]),
-        name=row["name"],
-        stage_name=row["stage_name"],
-        bio=row["bio"],
-        avatar=row["avatar"],
-        cover_image=row["cover_image"],
-        is_verified=False if row["is_verified"] is None else bool(row["is_verified"]),
-    )
-
-
 def _post(row: Mapping[str, Any]) -> Post:
-    return Post(
-        id=str(row["id"]),
-        author_id=str(row["author_id"]),
-        created_at=_time(row["created_at"]),
-        post_type=row["post_type"],
-        content=row["content"],
-        thumbnail_url=row["thumbnail_url"],
-        display_url=row["display_url"],
-        is_deleted=bool(row["is_deleted"]),
-        **{k: row[k] for k in rules.POST_COUNTERS},
-    )
-
-
-def _daily(artist_id: str, values: Sequence[Any]) -> DayFigures:
-    counters = values[1:]
-    if set(map(type, counters)) == _INT and min(counters) >= 0 and max(counters) <= _TOP:
-        return DayFigures(_day(values[0]), *counters)
-    # Read like a post's counters: negative, NULL or odd values clamp to 0, and are logged.
-    kept = DailyAnalytics(artist_id, _day(values[0]), *counters)
-    return DayFigures(kept.day, *(getattr(kept, k) for k in rules.POST_COUNTERS))
-
-
-def _revenue(rows: Sequence[Sequence[Any]], postgres: bool) -> list[CurrencyTotal]:
-    if postgres:
-        return sorted(
-            (CurrencyTotal(str(c), Decimal(str(a)), int(n)) for c, a, n in rows),
-            key=lambda t: t.currency,
-        )
-    sums: dict[str, list[Decimal]] = {}
-    for currency, amount in rows:
-        sums.setdefault(str(currency), []).append(Decimal(str(amount)))
-    return [CurrencyTotal(c, exact_sum(a), len(a)) for c, a in sorted(sums.items())]
+    return post_of(row, created_at=_time(row["created_at"]))
