@@ -107,6 +107,16 @@ def test_bad_lines_go_to_stderr_and_strict_makes_them_fatal(tmp_path: Path) -> N
     assert "users.jsonl:2" in assert_one_line_failure(strict, 1)
 
 
+def test_top_out_of_range_names_the_option(tmp_path: Path) -> None:
+    """An out-of-range ``--top`` is refused naming ``--top`` and its range, not an internal
+    field name."""
+    args = ("build", "--user", "u", "--data", str(tmp_path), "--top", "99")
+    line = assert_one_line_failure(run(*args), 2)
+    assert "--top" in line
+    assert "0 to 50" in line
+    assert "top_content_limit" not in line
+
+
 def test_console_script_is_installed() -> None:
     """`artist-dashboard` is on PATH next to the interpreter and runs the demo."""
     script = Path(sys.executable).with_name("artist-dashboard")

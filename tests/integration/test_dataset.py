@@ -176,3 +176,63 @@ def test_byte_order_mark_and_blank_lines_are_tolerated(tmp_path: Path) -> None:
     store, problems = load(tmp_path)
     assert problems == []
     assert sorted(u.id for u in store.users) == ["u", "v"]
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(docs=documents(max_posts=10, max_follows=15))
+def test_json_array_files_read_as_their_lines_would(
+    docs: Documents, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A dataset written by ``mongoexport --jsonArray`` (pretty or not) loads to the same
+    records as the same documents one a line."""
+    lines = write_documents(tmp_path_factory.mktemp("lines"), docs, seed=len(docs.follows))
+    arrays = tmp_path_factory.mktemp("arrays")
+    for number, name in enumerate(("users.jsonl", "posts.jsonl", "follows.jsonl")):
+        documents_ = [json.loads(line) for line in (lines / name).read_text().split("\n") if line]
+        indent = 2 if number % 2 else None  # --pretty spreads each document over lines
+        (arrays / name).write_text(json.dumps(documents_, indent=indent), encoding="utf-8")
+    from_lines, line_problems = load(lines)
+    from_arrays, array_problems = load(arrays)
+    assert line_problems == array_problems == []
+    assert (from_arrays.users, from_arrays.posts, from_arrays.follows) == (
+        from_lines.users,
+        from_lines.posts,
+        from_lines.follows,
+    )
+
+
+def test_a_bad_document_in_an_array_is_reported_at_its_line(tmp_path: Path) -> None:
+    """In a JSON array, a document that cannot be read is reported at the line it starts on and
+    the others load; text that is not JSON stops the file there."""
+    users = '[\n  {"_id": "u"},\n  {"name": "no id"},\n  {"_id": "v"}\n]'
+    (tmp_path / "users.jsonl").write_text(users)
+    post = '{"_id": "p", "authorId": "u", "createdAt": "2026-01-01T00:00:00Z"}'
+    (tmp_path / "posts.jsonl").write_text(f'[{post},\n {{oops}}, {{"_id": "q"}}]')
+    store, problems = load(tmp_path)
+    assert [u.id for u in store.users] == ["u", "v"]
+    assert [p.id for p in store.posts] == ["p"]
+    assert [(p.file, p.line) for p in problems] == [("users.jsonl", 3), ("posts.jsonl", 2)]
+    assert problems[1].reason.startswith("not JSON")
+
+
+def test_a_misnamed_file_is_named_in_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A ``*.jsonl`` file the loader does not know is not read, and a warning names it with the
+    file it was probably meant to be."""
+    write_lines(tmp_path, "post.jsonl", [{"_id": "p", "userId": "u"}])
+    write_lines(tmp_path, "notes.jsonl", [{"x": 1}])
+    with caplog.at_level(logging.WARNING, logger="artist_dashboard"):
+        store, _ = load(tmp_path)
+    assert store.posts == []
+    assert "post.jsonl: not a file of the dataset, so not read (did you mean posts.jsonl?)" in (
+        caplog.text
+    )
+    assert "notes.jsonl: not a file of the dataset" in caplog.text
+
+
+def test_a_file_given_as_the_folder_is_named_as_a_file(tmp_path: Path) -> None:
+    """Pointing the loader at one of the dataset's files says it wants the folder."""
+    write_lines(tmp_path, "users.jsonl", [{"_id": "u"}])
+    with pytest.raises(DatasetError, match="a file, not a dataset folder"):
+        load_dataset(tmp_path / "users.jsonl")

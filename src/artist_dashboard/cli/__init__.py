@@ -19,6 +19,7 @@ from .._core.build import DashboardOptions, Repos, build_dashboard
 from .._core.clock import FixedClock, SystemClock
 from .._core.errors import DashboardError, InvalidOptions, StorageError, first_line
 from .._core.ports import Clock
+from .._core.rules import TOP_CONTENT_DEFAULT, TOP_CONTENT_MAX
 from .._core.wire import chart_csv, parse_instant, to_json
 from ._database import DEFAULT_DATABASE, open_database
 
@@ -66,6 +67,18 @@ def _positive(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
+    return value
+
+
+def _top(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= TOP_CONTENT_MAX:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a top content size (a whole number, 0 to {TOP_CONTENT_MAX})"
+        )
     return value
 
 
@@ -276,7 +289,13 @@ def make_parser() -> argparse.ArgumentParser:
     source.add_argument("--db", default=None, metavar="URL", help=_DB_HELP)
     build.add_argument("--now", type=_instant, metavar="ISO-8601", help="build as of this instant")
     build.add_argument("--strict", action="store_true", help="stop at the first unreadable line")
-    build.add_argument("--top", type=int, default=5, metavar="N", help="top content size, 0-50")
+    build.add_argument(
+        "--top",
+        type=_top,
+        default=TOP_CONTENT_DEFAULT,
+        metavar="N",
+        help=f"top content size, 0-{TOP_CONTENT_MAX} (default {TOP_CONTENT_DEFAULT})",
+    )
     build.add_argument(
         "--chart-csv", action="store_true", help="print the engagement chart as CSV instead"
     )

@@ -2,8 +2,10 @@
 
 One JSON document a line, plain JSON or MongoDB Extended JSON as ``mongoexport`` writes it
 (``$oid``, ``$date`` with an ISO string or epoch milliseconds, ``$numberLong``, ``$numberInt``,
-``$numberDouble``, ``$numberDecimal``). A missing file means no documents; unknown fields are
-ignored; blank lines are skipped. The core collections are ``users.jsonl``, ``posts.jsonl`` and
+``$numberDouble``, ``$numberDecimal``); a file may instead hold one JSON array of documents
+(``mongoexport --jsonArray``). A missing file means no documents; unknown fields are ignored;
+blank lines are skipped; a ``*.jsonl`` file of no collection is not read, with a warning.
+The core collections are ``users.jsonl``, ``posts.jsonl`` and
 ``follows.jsonl``; the analytics sources (SPEC §6) are ``post_view_events.jsonl``,
 ``post_play_events.jsonl``, ``post_engagement_events.jsonl``, ``daily_artist_analytics.jsonl``
 and ``earnings.jsonl``, each configured when its file exists, even empty.
@@ -44,6 +46,8 @@ from ._folder import (
     iter_rows,
     iter_users,
     load_dataset,
+    unknown_files,
+    warn_about_unknown_files,
     write_dataset,
 )
 
@@ -70,5 +74,7 @@ __all__ = [
     "parse_post",
     "parse_user",
     "parse_view_event",
+    "unknown_files",
+    "warn_about_unknown_files",
     "write_dataset",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
@@ -108,6 +109,9 @@ def _read(
     if not path.exists():
         return
     decode = json.JSONDecoder(parse_float=Decimal if collection.exact_numbers else float)
+    if _is_json_array(path):
+        yield from _read_array(path, collection, decode, on_problem)
+        return
     quick = _quick_loads if fast is not None and not collection.exact_numbers else None
     with path.open("rb") as lines:
         for number, raw in enumerate(lines, start=1):
@@ -142,6 +146,72 @@ def _read(
                 yield record
 
 
+def _is_json_array(path: Path) -> bool:
+    """True when the file is one JSON array (``mongoexport --jsonArray``), not JSON lines."""
+    with path.open("rb") as start:
+        head = start.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")
+    return head.startswith(b"[")
+
+
+def _read_array(
+    path: Path, collection: Collection, decode: json.JSONDecoder, on_problem: OnProblem
+) -> Iterator[Any]:
+    """The records of a file holding one JSON array, each reported at the line it starts on.
+
+    The file is read whole (JSON lines stream; an array cannot). Text that is not JSON stops
+    the reading there: where the next document starts can no longer be told.
+    """
+    name = collection.file
+    try:
+        text = path.read_bytes().decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError:
+        on_problem(Problem(name, 1, "not UTF-8 text"))
+        return
+    position = text.index("[") + 1
+    line = 1 + text.count("\n", 0, position)
+    while True:
+        after = _skip_space(text, position)
+        line += text.count("\n", position, after)
+        position = after
+        if text.startswith("]", position):
+            if text[position + 1 :].strip():
+                on_problem(Problem(name, line, "text after the JSON array"))
+            return
+        try:
+            doc, end = decode.raw_decode(text, position)
+        except json.JSONDecodeError as exc:
+            on_problem(Problem(name, exc.lineno, f"not JSON ({exc.msg})"))
+            return
+        except RecursionError:
+            on_problem(Problem(name, line, "nested too deeply"))
+            return
+        try:
+            if not isinstance(doc, dict):
+                raise UnreadableDocument("not a JSON object")
+            record = collection.parse(unwrap(doc))
+        except UnreadableDocument as exc:
+            on_problem(Problem(name, line, str(exc)))
+        except ValueError as exc:
+            reason = str(exc).split(":", 1)[0].strip() or type(exc).__name__
+            on_problem(Problem(name, line, f"cannot be read ({reason})"))
+        else:
+            yield record
+        line += text.count("\n", position, end)
+        position = _skip_space(text, end)
+        line += text.count("\n", end, position)
+        if text.startswith(",", position):
+            position += 1
+        elif not text.startswith("]", position):
+            on_problem(Problem(name, line, "not JSON (expected ',' or ']' in the array)"))
+            return
+
+
+def _skip_space(text: str, position: int) -> int:
+    while position < len(text) and text[position] in " \t\r\n":
+        position += 1
+    return position
+
+
 def _quick_loads(raw: bytes) -> dict[str, Any] | None:
     """A plain line's object, quickly (orjson when installed); None for anything the careful
     path must see: an error, a byte order mark, not an object."""
@@ -163,9 +233,29 @@ except ImportError:  # pragma: no cover - the standard library's is the default
 def dataset_folder(folder: str | Path) -> Path:
     """`folder` as a Path, or `DatasetError` when it is not a folder."""
     path = Path(folder)
+    if path.is_file():
+        raise DatasetError(
+            f"{path}: a file, not a dataset folder (give the folder that holds "
+            f"{USERS_FILE}, {POSTS_FILE} and {FOLLOWS_FILE})"
+        )
     if not path.is_dir():
         raise DatasetError(f"{path}: no such dataset folder")
     return path
+
+
+def unknown_files(folder: str | Path) -> list[str]:
+    """The ``*.jsonl`` files in the dataset folder that are no collection's, so not read."""
+    known = {c.file for c in COLLECTIONS.values()}
+    return sorted(p.name for p in dataset_folder(folder).glob("*.jsonl") if p.name not in known)
+
+
+def warn_about_unknown_files(folder: str | Path) -> None:
+    """Log each ``*.jsonl`` file the loader does not read, with the name it may have meant."""
+    known = [c.file for c in COLLECTIONS.values()]
+    for name in unknown_files(folder):
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean {close[0]}?" if close else f"the files read are {', '.join(known)}"
+        log.warning("%s: not a file of the dataset, so not read (%s)", name, hint)
 
 
 def iter_records(folder: str | Path, name: str, on_problem: OnProblem = _raise) -> Iterator[Any]:
@@ -227,6 +317,7 @@ def load_dataset(
     else:
         report = _log
     path = dataset_folder(folder)
+    warn_about_unknown_files(path)
     sources = set(configured_sources(path))
     event_sources = sources - {"daily_artist_analytics", "earnings"}
 

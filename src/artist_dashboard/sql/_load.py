@@ -37,6 +37,7 @@ from ..dataset import (
     check_dataset,
     configured_sources,
     iter_rows,
+    warn_about_unknown_files,
 )
 from ..dataset._rows import COLUMNS, Row, record_row
 from ._catalog import begin_sqlite, existing, index_names, missing_indexes
@@ -106,6 +107,7 @@ def load_dataset_into(
         if on_problem is not None:
             on_problem(problem)
 
+    warn_about_unknown_files(folder)
     if strict:
         check_dataset(folder)
     names = ["users", "posts", "follows", *configured_sources(folder)]
