@@ -31,7 +31,7 @@ from .._core.clock import SystemClock
 from .._core.errors import StorageError, UserNotFound, storage_reason
 from .._core.ports import Clock
 from .._core.wire import chart_csv, to_json
-from .auth import Authenticator, InvalidToken
+from .auth import Authenticator, InvalidToken, KeysUnavailable
 from .contract import (
     CHART_CSV_PATH,
     CSV,
@@ -350,6 +350,8 @@ class DashboardHttp:
     def _failure(self, error: Exception, *, private: bool) -> HttpResponse:
         """The answer for a failure: 401, 404, 503 or 500, never a partial body.
 
+        503 when storage, or the identity provider's key set, cannot be reached.
+
         On the private dashboard an unknown user means a genuine token whose subject is no
         longer a user (401); on the public overview, an unknown id (404).
         """
@@ -371,6 +373,13 @@ class DashboardHttp:
             return problem(
                 503,
                 "the dashboard's storage is unavailable; try again shortly",
+                (("retry-after", str(self.retry_after)), *headers),
+            )
+        if isinstance(error, KeysUnavailable):
+            log.warning("token keys unavailable: %s", printable(str(error)))
+            return problem(
+                503,
+                "the identity provider's keys are unavailable; try again shortly",
                 (("retry-after", str(self.retry_after)), *headers),
             )
         log.error("unexpected error while answering a request", exc_info=error)
