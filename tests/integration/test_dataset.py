@@ -128,7 +128,8 @@ def test_strict_mode_stops_at_the_first_bad_line(tmp_path: Path) -> None:
 def test_bad_values_in_readable_lines_are_corrected_and_logged(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Negative and null counters, null text and naive times load, corrected per SPEC §5."""
+    """Negative and null counters, null text and naive times load, corrected per SPEC §5, and
+    each file's corrections are summed up in one log line."""
     write_lines(tmp_path, "users.jsonl", [{"_id": "u", "name": None, "isVerified": None}])
     write_lines(
         tmp_path,
@@ -150,7 +151,10 @@ def test_bad_values_in_readable_lines_are_corrected_and_logged(
     assert problems == []
     assert (post.view_count, post.play_count, post.content) == (0, 0, "")
     assert post.created_at == datetime(2026, 1, 1, 10, tzinfo=UTC)
-    assert "view_count -4 counted as 0" in caplog.text
+    lines = [r.getMessage() for r in caplog.records if r.name == "artist_dashboard.corrections"]
+    assert len(lines) == 2
+    assert lines[1].startswith("reading posts.jsonl: 3 stored value(s) corrected")
+    assert "post.content 1, post.play_count 1, post.view_count 1" in lines[1]
 
 
 def test_missing_files_mean_no_documents_and_missing_folder_is_an_error(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,15 @@ pytest.importorskip("sqlalchemy", reason="the sql extra is not installed")
 
 from sqlalchemy import Engine, create_engine, event, insert
 
-from artist_dashboard import FixedClock, Follow, Post, Repos, User, build_dashboard
+from artist_dashboard import (
+    DashboardOptions,
+    FixedClock,
+    Follow,
+    Post,
+    Repos,
+    User,
+    build_dashboard,
+)
 from artist_dashboard.demo import DEMO_NOW, DEMO_USER_ID, demo_dashboard, demo_records
 from artist_dashboard.sql import (
     SqlStore,
@@ -95,6 +104,34 @@ def test_bad_stored_values_follow_the_rules(engine: Engine) -> None:
     assert dashboard.profile.name == ""
     (top,) = dashboard.top_content
     assert (top.content, top.engagement_score, top.view_count) == ("", 6, 0)
+
+
+def test_corrections_are_one_line_per_build_at_the_chosen_level(
+    engine: Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """NULL columns read during a build are counted, not logged one by one: each build logs
+    one summary line, at the level the options name."""
+    tables.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(tables.users), [{"id": "u", "name": None, "bio": None}])
+        conn.execute(
+            insert(tables.posts),
+            [
+                {"id": f"p{n}", "author_id": "u", "created_at": NOW - timedelta(hours=n)}
+                | {"content": None, "thumbnail_url": None, "post_type": None}
+                for n in range(1, 6)
+            ],
+        )
+    repos = SqlStore(engine).repos
+    with caplog.at_level(logging.DEBUG, logger="artist_dashboard"):
+        for _ in range(3):
+            build_dashboard("u", repos, CLOCK)
+        build_dashboard("u", repos, CLOCK, DashboardOptions(correction_log_level=logging.INFO))
+    lines = [r for r in caplog.records if r.name == "artist_dashboard.corrections"]
+    assert [r.levelno for r in lines] == [logging.WARNING] * 3 + [logging.INFO]
+    assert all(r.getMessage().startswith("a dashboard build: ") for r in lines)
+    assert "user.name 1" in lines[0].getMessage()
+    assert "post.content" in lines[0].getMessage()
 
 
 def test_text_in_an_integer_column_on_sqlite_counts_zero(tmp_path: Path) -> None:

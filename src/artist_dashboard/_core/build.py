@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager
 from datetime import date, datetime, timedelta
@@ -43,7 +44,7 @@ from .response import (
     ProfileOverview,
     ProfileOverviewStats,
 )
-from .values import log
+from .values import counting_corrections, log
 from .whole import AnsweredPorts, Unanswered
 
 
@@ -96,6 +97,8 @@ class DashboardOptions:
         default=rules.RECENT_ACTIVITY_DEFAULT, validator=_limit(rules.RECENT_ACTIVITY_MAX)
     )
     calendar_windows: CalendarWindows | None = None
+    #: The level of the one line a build logs when it corrected stored data (SPEC §5).
+    correction_log_level: int = logging.WARNING
 
     def new_follower_windows(self, now: datetime) -> tuple[datetime, datetime]:
         """The exclusive lower bounds of "this week" and "this month" for `now`."""
@@ -154,19 +157,21 @@ def build_dashboard(
     """The dashboard of `user_id` as of `clock.now()`.
 
     Raises `UserNotFound` for an unknown user and `StorageError` (chained to the cause) when a
-    store fails; a failed build returns nothing, never part of a dashboard.
+    store fails; a failed build returns nothing, never part of a dashboard. Stored values it
+    corrects (SPEC §5) are logged as one line per build, at `options.correction_log_level`.
     """
     options = options or DashboardOptions()
     now = rules.as_utc(clock.now())
     if not rules.is_storable_id(user_id):
         raise UserNotFound(user_id)  # no store holds such an id: storage is not asked
     try:
-        if repos.whole is not None:
-            built = _build_at_once(user_id, repos, repos.whole, now, options)
-            if built is not None:
-                return built
-        with repos.snapshot() as snapshot:
-            return _build(user_id, snapshot, now, options)
+        with counting_corrections("a dashboard build", options.correction_log_level):
+            if repos.whole is not None:
+                built = _build_at_once(user_id, repos, repos.whole, now, options)
+                if built is not None:
+                    return built
+            with repos.snapshot() as snapshot:
+                return _build(user_id, snapshot, now, options)
     except DashboardError:
         raise
     except Exception as exc:

@@ -2,7 +2,8 @@
 
 Construction applies SPEC §5 to bad stored values, so no store has to: a negative, null or
 non-integer counter becomes 0, null text becomes "", a naive time is UTC. Each correction is
-logged on the ``artist_dashboard`` logger.
+counted in the build or load under way, which logs one summary on
+``artist_dashboard.corrections`` (`values.counting_corrections`).
 """
 
 from __future__ import annotations
@@ -15,18 +16,19 @@ from typing import Any
 import attrs
 from attrs import field, frozen
 
-from .values import as_utc, clamp_counter, log
+from .values import as_utc, clamp_counter, corrected
 
 
 def _text(value: object, self_: Any, attribute: attrs.Attribute[Any]) -> str:
     if isinstance(value, str):
         return value
-    log.warning(
-        "%s %s: %s %r replaced by an empty string",
-        type(self_).__name__.lower(),
-        getattr(self_, "id", "?"),
-        attribute.name,
-        value,
+    kind = type(self_).__name__.lower()
+    corrected(
+        f"{kind}.{attribute.name}",
+        lambda: (
+            f"{kind} {getattr(self_, 'id', '?')}: {attribute.name} {value!r} "
+            "replaced by an empty string"
+        ),
     )
     return ""
 
@@ -36,12 +38,10 @@ def _counter(value: object, self_: Any, attribute: attrs.Attribute[Any]) -> int:
         return value
     clamped = clamp_counter(value)
     if clamped != value or isinstance(value, bool):
-        log.warning(
-            "post %s: %s %r counted as %d",
-            getattr(self_, "id", "?"),
-            attribute.name,
-            value,
-            clamped,
+        kind = type(self_).__name__.lower()
+        corrected(
+            f"{kind}.{attribute.name}",
+            lambda: f"{kind} {_name_of(self_)}: {attribute.name} {value!r} counted as {clamped}",
         )
     return clamped
 
@@ -49,14 +49,19 @@ def _counter(value: object, self_: Any, attribute: attrs.Attribute[Any]) -> int:
 def _flag(value: object, self_: Any, attribute: attrs.Attribute[Any]) -> bool:
     if isinstance(value, bool):
         return value
-    log.warning(
-        "%s %s: %s %r read as false",
-        type(self_).__name__.lower(),
-        getattr(self_, "id", "?"),
-        attribute.name,
-        value,
+    kind = type(self_).__name__.lower()
+    corrected(
+        f"{kind}.{attribute.name}",
+        lambda: f"{kind} {getattr(self_, 'id', '?')}: {attribute.name} {value!r} read as false",
     )
     return False
+
+
+def _name_of(record: Any) -> str:
+    """How a corrected record is named in the log: its id, or its artist and day."""
+    if hasattr(record, "id"):
+        return str(record.id)
+    return f"{getattr(record, 'artist_id', '?')} {getattr(record, 'day', '?')}"
 
 
 def _ids(value: object) -> tuple[str, ...]:

@@ -7,10 +7,68 @@ names are re-exported by `artist_dashboard.rules`.
 from __future__ import annotations
 
 import logging
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
-#: The logger of every correction the library makes to stored data.
+from attrs import Factory, define
+
+#: The library's logger.
 log = logging.getLogger("artist_dashboard")
+#: Where corrections of stored data are reported: once per build or load, as a summary.
+corrections_log = logging.getLogger("artist_dashboard.corrections")
+
+
+@define
+class Corrections:
+    """The stored values corrected (SPEC §5) during one build or load, counted by kind
+    (``"post.view_count"``), with the first one described."""
+
+    counts: Counter[str] = Factory(Counter)
+    first: str | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+_under_way: ContextVar[Corrections | None] = ContextVar("corrections", default=None)
+
+
+def corrected(kind: str, describe: Callable[[], str]) -> None:
+    """Note one correction: counted in the build or load under way (described only if it is
+    the first), logged on its own outside one."""
+    counting = _under_way.get()
+    if counting is None:
+        corrections_log.warning("%s", describe())
+        return
+    counting.counts[kind] += 1
+    if counting.first is None:
+        counting.first = describe()
+
+
+@contextmanager
+def counting_corrections(work: str, level: int = logging.WARNING) -> Iterator[Corrections]:
+    """Count the corrections made inside the block; at its end, one line at `level` sums them
+    up (nothing when there were none), whether the block finished or failed."""
+    counting = Corrections()
+    token = _under_way.set(counting)
+    try:
+        yield counting
+    finally:
+        _under_way.reset(token)
+        if counting.counts and corrections_log.isEnabledFor(level):
+            kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(counting.counts.items()))
+            corrections_log.log(
+                level,
+                "%s: %d stored value(s) corrected as SPEC §5 says (%s); the first: %s",
+                work,
+                counting.total,
+                kinds,
+                counting.first,
+            )
 
 
 #: The longest id the library accepts, in UTF-8 bytes: far above a MongoDB ObjectId (24) or a

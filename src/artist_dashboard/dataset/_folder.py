@@ -13,7 +13,7 @@ from attrs import frozen
 
 from .._core.errors import DashboardError
 from .._core.records import DailyAnalytics, Earning, Follow, Post, PostEvent, User
-from .._core.values import log
+from .._core.values import counting_corrections, log
 from ..memory import SOURCES, InMemoryStore
 from ._documents import (
     daily_document,
@@ -322,7 +322,8 @@ def load_dataset(
     event_sources = sources - {"daily_artist_analytics", "earnings"}
 
     def read(name: str) -> list[Any]:
-        return list(iter_records(path, name, report))
+        with counting_corrections(f"reading {COLLECTIONS[name].file}"):
+            return list(iter_records(path, name, report))
 
     return InMemoryStore(
         users=read("users"),

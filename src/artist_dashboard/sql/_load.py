@@ -31,6 +31,7 @@ from sqlalchemy import (
 
 from .._core.errors import DashboardError
 from .._core.records import DailyAnalytics, Earning, Follow, Post, PostEvent, User
+from .._core.values import counting_corrections
 from ..dataset import (
     OnProblem,
     Problem,
@@ -111,9 +112,10 @@ def load_dataset_into(
     if strict:
         check_dataset(folder)
     names = ["users", "posts", "follows", *configured_sources(folder)]
-    counts = _load_rows(
-        engine, target, {n: iter_rows(folder, n, report) for n in names}, batch_size
-    )
+    with counting_corrections(f"loading {folder}"):
+        counts = _load_rows(
+            engine, target, {n: iter_rows(folder, n, report) for n in names}, batch_size
+        )
     return LoadReport(counts["users"], counts["posts"], counts["follows"], tuple(problems))
 
 
