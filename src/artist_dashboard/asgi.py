@@ -2,7 +2,9 @@
 
     from artist_dashboard.asgi import create_app
     app = create_app(repos, authenticator)          # a complete ASGI application
-    routes(http)                                     # or only the routes, for your own app
+    routes(http)                                     # or only the API routes, for your own app
+
+(FastAPI: `artist_dashboard.fastapi` also merges the routes' OpenAPI into the host's document.)
 
 The HTTP behaviour lives in `DashboardHttp`; this layer translates requests and responses and
 awaits each build on the service's worker threads, so a slow database never stalls the event
@@ -59,8 +61,11 @@ def _response(answer: HttpResponse) -> Response:
     return Response(answer.body, answer.status, headers, media_type=answer.content_type)
 
 
-def routes(http: DashboardHttp) -> list[Route]:
-    """The dashboard, profile-overview, readiness and OpenAPI routes, for your own app."""
+def routes(http: DashboardHttp, *, readiness: bool = False, openapi: bool = False) -> list[Route]:
+    """The dashboard, chart CSV and profile-overview routes, for your own app; with
+    `readiness` and `openapi`, also ``/readyz`` and our own ``/openapi.json`` (as `create_app`
+    serves them). Nothing else of the host application changes: its 404s and error handlers
+    stay its own."""
 
     async def dashboard(request: Request) -> Response:
         if request.method not in _READ:
@@ -84,7 +89,7 @@ def routes(http: DashboardHttp) -> list[Route]:
         user_id = request.path_params["id"]
         return _response(await http.profile_overview_async(user_id))
 
-    async def openapi(request: Request) -> Response:
+    async def openapi_document(request: Request) -> Response:
         if request.method not in _READ:
             return _response(http.method_not_allowed(_READ))
         return _response(http.openapi())
@@ -94,13 +99,16 @@ def routes(http: DashboardHttp) -> list[Route]:
             return _response(http.method_not_allowed(_READ))
         return _response(await http.readiness_async())
 
-    return [
+    found = [
         Route(DASHBOARD_PATH, dashboard, methods=_ALL_METHODS),
         Route(CHART_CSV_PATH, chart, methods=_ALL_METHODS),
-        Route(READY_PATH, ready, methods=_ALL_METHODS),
         Route(PROFILE_OVERVIEW_PATH, profile_overview, methods=_ALL_METHODS),
-        Route(OPENAPI_PATH, openapi, methods=_ALL_METHODS),
     ]
+    if readiness:
+        found.append(Route(READY_PATH, ready, methods=_ALL_METHODS))
+    if openapi:
+        found.append(Route(OPENAPI_PATH, openapi_document, methods=_ALL_METHODS))
+    return found
 
 
 class HeaderLimitMiddleware:
@@ -183,7 +191,11 @@ def create_app(
         yield
         http.close()
 
-    app = Starlette(routes=routes(http), exception_handlers=handlers, lifespan=lifespan)
+    app = Starlette(
+        routes=routes(http, readiness=True, openapi=True),
+        exception_handlers=handlers,
+        lifespan=lifespan,
+    )
     app.add_middleware(HeaderLimitMiddleware)
     app.add_middleware(AccessLogMiddleware)
     app.state.dashboard_http = http

@@ -47,8 +47,18 @@ def _flask_path(path: str) -> str:
     return path.replace("{id}", "<path:user_id>")
 
 
-def create_blueprint(http: DashboardHttp, name: str = "artist_dashboard") -> Blueprint:
-    """The dashboard, profile-overview, readiness and OpenAPI routes as a blueprint."""
+def create_blueprint(
+    http: DashboardHttp,
+    name: str = "artist_dashboard",
+    *,
+    readiness: bool = False,
+    openapi: bool = False,
+    access_log: bool = True,
+) -> Blueprint:
+    """The dashboard, chart CSV and profile-overview routes as a blueprint; with `readiness`
+    and `openapi`, also ``/readyz`` and our ``/openapi.json``. Its hooks (header limits, the
+    access log) apply to its own routes only: the host's requests, 404s and error handlers
+    stay the host's."""
     blueprint = Blueprint(name, __name__)
 
     @blueprint.route(DASHBOARD_PATH, methods=_ALL_METHODS, provide_automatic_options=False)
@@ -77,21 +87,24 @@ def create_blueprint(http: DashboardHttp, name: str = "artist_dashboard") -> Blu
             return _response(http.method_not_allowed(_READ))
         return _response(http.profile_overview(user_id))
 
-    @blueprint.route(READY_PATH, methods=_ALL_METHODS, provide_automatic_options=False)
     def ready() -> Response:
         if request.method not in _READ:
             return _response(http.method_not_allowed(_READ))
         return _response(http.readiness())
 
-    @blueprint.route(OPENAPI_PATH, methods=_ALL_METHODS, provide_automatic_options=False)
-    def openapi() -> Response:
+    def openapi_document() -> Response:
         if request.method not in _READ:
             return _response(http.method_not_allowed(_READ))
         return _response(http.openapi())
 
-    @blueprint.before_app_request
-    def start_clock() -> None:
-        g.artist_dashboard_started = time.perf_counter()
+    for wanted, path, view in (
+        (readiness, READY_PATH, ready),
+        (openapi, OPENAPI_PATH, openapi_document),
+    ):
+        if wanted:
+            blueprint.add_url_rule(
+                path, view_func=view, methods=_ALL_METHODS, provide_automatic_options=False
+            )
 
     @blueprint.before_request
     def limit_headers() -> Response | None:
@@ -99,14 +112,21 @@ def create_blueprint(http: DashboardHttp, name: str = "artist_dashboard") -> Blu
         refusal = headers_too_large(raw)
         return None if refusal is None else _response(refusal)
 
-    @blueprint.after_app_request
-    def access(response: Response) -> Response:
-        started = g.get("artist_dashboard_started", time.perf_counter())
-        elapsed = (time.perf_counter() - started) * 1000
-        log_access(request.method, request.path, response.status_code, elapsed)
-        return response
-
+    if access_log:
+        blueprint.before_request(_start_clock)
+        blueprint.after_request(_log_access)
     return blueprint
+
+
+def _start_clock() -> None:
+    g.artist_dashboard_started = time.perf_counter()
+
+
+def _log_access(response: Response) -> Response:
+    started = g.get("artist_dashboard_started", time.perf_counter())
+    elapsed = (time.perf_counter() - started) * 1000
+    log_access(request.method, request.path, response.status_code, elapsed)
+    return response
 
 
 def create_app(
@@ -130,7 +150,10 @@ def create_app(
         workers=workers,
     )
     app = Flask(__name__)
-    app.register_blueprint(create_blueprint(http))
+    app.register_blueprint(create_blueprint(http, readiness=True, openapi=True, access_log=False))
+    # The whole application's requests are logged, 404s and 405s included.
+    app.before_request(_start_clock)
+    app.after_request(_log_access)
 
     @app.errorhandler(404)
     def not_found(_error: Exception) -> Response:

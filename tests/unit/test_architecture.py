@@ -52,6 +52,7 @@ HOUSE: dict[str, list[list[str]]] = {
         ["_http.service"],
         ["_http.serving"],
         ["auth", "asgi", "flask"],
+        ["fastapi"],
     ],
     "kit": [["testing._strategies"], ["testing._kit"], ["testing"]],
     "command line": [["cli._database"], ["cli"], ["__main__"]],

@@ -194,3 +194,31 @@ def openapi_document() -> dict[str, Any]:
             "schemas": json.loads(text),
         },
     }
+
+
+#: The paths an application embedding the dashboard serves (no readiness, no document of ours).
+API_PATHS = (DASHBOARD_PATH, CHART_CSV_PATH, PROFILE_OVERVIEW_PATH)
+
+
+def merged_into(host: dict[str, Any], paths: tuple[str, ...] = API_PATHS) -> dict[str, Any]:
+    """The host application's OpenAPI document with our `paths`, their schemas and the bearer
+    scheme added. A path or component the host already has with other content is an error,
+    never silently replaced."""
+    ours = openapi_document()
+    merged = dict(host)
+    merged["paths"] = dict(host.get("paths") or {})
+    components = {k: dict(v) for k, v in (host.get("components") or {}).items()}
+    for path in paths:
+        _add(merged["paths"], path, ours["paths"][path], "path")
+    for section, entries in ours["components"].items():
+        target = components.setdefault(section, {})
+        for name, value in entries.items():
+            _add(target, name, value, f"components.{section}")
+    merged["components"] = components
+    return merged
+
+
+def _add(target: dict[str, Any], name: str, value: Any, where: str) -> None:
+    if name in target and target[name] != value:
+        raise ValueError(f"the application's OpenAPI document already has {where} {name!r}")
+    target[name] = value
