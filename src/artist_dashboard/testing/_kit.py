@@ -4,13 +4,14 @@ in-memory reference's on generated datasets (`StoreConformance`)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable
+import logging
+from collections.abc import Callable, Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import attrs
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from .._core import rules
@@ -18,6 +19,7 @@ from .._core.build import CalendarWindows, DashboardOptions, Repos, build_dashbo
 from .._core.clock import FixedClock
 from .._core.errors import DashboardError
 from .._core.records import DashboardAsk, DashboardReads, Post
+from .._core.values import corrections_log
 from ..memory import InMemoryStore
 from ._strategies import NOW, Dataset, _instants, analytics_datasets, datasets
 
@@ -128,7 +130,22 @@ def _whole_agrees(repos: Repos, ids: Iterable[str], now: datetime, options: Any)
         _agree(got, expected, f"whole read of {user_id!r} at {now} with {options}")
 
 
-class StoreConformance:
+class _Kit:
+    """What every kit class shares."""
+
+    @pytest.fixture(autouse=True)
+    def _without_correction_logs(self) -> Iterator[None]:
+        """Generated data is full of values the rules correct; their log lines would bury a
+        failure's shrunk example and the two answers, so the kit does not record them."""
+        level = corrections_log.level
+        corrections_log.setLevel(logging.ERROR)
+        try:
+            yield
+        finally:
+            corrections_log.setLevel(level)
+
+
+class StoreConformance(_Kit):
     """Checks a store against the in-memory reference, port method by port method.
 
     Subclass it in a test module and define one fixture, `load`, that returns a function taking
@@ -155,6 +172,7 @@ class StoreConformance:
 
     @staticmethod
     def _both(load: Loader, dataset: Dataset) -> tuple[Repos, Repos]:
+        note(dataset.describe())
         reference = InMemoryStore(dataset.users, dataset.posts, dataset.follows).repos
         return load(dataset), reference
 
@@ -295,7 +313,7 @@ _BUILT_AT = st.sampled_from(
 )
 
 
-class AnalyticsConformance:
+class AnalyticsConformance(_Kit):
     """Checks a store's analytics sources (SPEC §6) against the in-memory reference.
 
     Subclass it beside `StoreConformance`, with the same `load` fixture, whose `Dataset` now
@@ -312,6 +330,7 @@ class AnalyticsConformance:
 
     @staticmethod
     def _both(load: Loader, dataset: Dataset) -> tuple[Repos, Repos]:
+        note(dataset.describe())
         return load(dataset), dataset.reference().repos
 
     @staticmethod

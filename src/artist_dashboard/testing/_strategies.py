@@ -12,6 +12,7 @@ from attrs import field, frozen
 from hypothesis import strategies as st
 
 from .._core.records import DailyAnalytics, Earning, Follow, Post, PostEvent, User
+from .._core.rules import engagement_score
 from .._core.wire import format_instant, parse_instant
 from ..dataset import (
     parse_daily,
@@ -38,6 +39,38 @@ _EDGES = [
     *(NOW - timedelta(days=d) + k * _MS for d in (7, 30) for k in (-1, 0, 1)),
 ]
 _IDS = ["a", "b", "B", "aa", "ab", "z", "é", "665f00000000000000000001", "665f0000000000000000000a"]
+#: Post ids that order differently under any rule but code points: case (``p``/``P``), shared
+#: prefixes (``p``/``p1``/``p10``), digits against letters (``9``/``A``), non-ASCII (``é``
+#: after ``z``; sharp s, dotless i and long s, which case-fold onto ASCII letters) and an
+#: ObjectId pair.
+_POST_IDS = [
+    "p",
+    "P",
+    "p1",
+    "P1",
+    "p10",
+    "p2",
+    "pA",
+    "pa",
+    "9",
+    "A",
+    "a",
+    "z",
+    "é",
+    "É",
+    "e",
+    "ß",
+    "ss",
+    "SS",
+    "\u0131",  # dotless i
+    "I",
+    "i",
+    "\u017f",  # long s
+    "s",
+    "665f00000000000000000001",
+    "665F00000000000000000001",
+]
+_POST_ID = st.one_of(st.sampled_from(_POST_IDS), st.text("aAzZ09éÉ_", min_size=1, max_size=4))
 # No NUL: PostgreSQL text cannot hold it.
 _CHARS = st.characters(codec="utf-8", exclude_characters="\x00")
 _TEXT = st.one_of(
@@ -101,6 +134,30 @@ class Dataset:
             earnings=self.earnings,
         )
 
+    def describe(self) -> str:
+        """The dataset in a few short lines, as a kit failure shows it: ids, authors, times,
+        scores and flags, not every field."""
+        lines = [
+            f"dataset at {format_instant(self.now)}: users {[u.id for u in self.users]!r}",
+            *(
+                f"  post {p.id!r} by {p.author_id!r} at {format_instant(p.created_at)}, score "
+                f"{engagement_score(p)}{', deleted' if p.is_deleted else ''}"
+                f"{f', with {list(p.collaborator_ids)!r}' if p.collaborator_ids else ''}"
+                for p in self.posts
+            ),
+            *(
+                f"  follow {f.follower_id!r} -> {f.followee_id!r} at {format_instant(f.created_at)}"
+                for f in self.follows
+            ),
+        ]
+        sources = {
+            "events": self.events,
+            "daily rows": self.daily,
+            "earnings": self.earnings,
+        }
+        lines += [f"  {len(v)} {k}" for k, v in sources.items() if v is not None]
+        return "\n".join(lines)
+
     @property
     def user_ids(self) -> list[str]:
         """Every id the dataset mentions: users, authors, collaborators, follow ends."""
@@ -144,15 +201,28 @@ def _post_doc(draw: st.DrawFn, post_id: str) -> dict[str, Any]:
     }
 
 
+_TIE_KEYS = ("authorId", "createdAt", "likesCount", "commentsCount", "savesCount", "sharesCount")
+
+
 @st.composite
 def documents(draw: st.DrawFn, max_posts: int = 25, max_follows: int = 40) -> Documents:
-    """Random SPEC §7 documents around `NOW`: score ties, deleted posts, collaborators,
-    follows on the 7- and 30-day edges to the millisecond and in the future, negative and
-    null counters, counters up to 2**53, unicode text and ids, users without records."""
+    """Random SPEC §7 documents around `NOW`: score and time ties, deleted posts,
+    collaborators, follows on the 7- and 30-day edges to the millisecond and in the future,
+    negative and null counters, counters up to 2**53, unicode text, users without records, and
+    ids that differ only in case, share prefixes, mix digits and letters or are not ASCII."""
     user_ids = draw(st.lists(st.sampled_from(_IDS), unique=True, max_size=len(_IDS)))
     users = [draw(_user_doc(i)) for i in user_ids]
-    post_count = draw(st.integers(0, max_posts))
-    posts = [draw(_post_doc(f"p{n:03d}")) for n in range(post_count)]
+    post_ids = draw(st.lists(_POST_ID, unique=True, max_size=max_posts))
+    posts: list[dict[str, Any]] = []
+    for post_id in post_ids:
+        post = draw(_post_doc(post_id))
+        tied: bool = draw(st.booleans())
+        if posts and tied:
+            # A full tie with an earlier post (same author, score and time): only the ids
+            # order them, so a store must compare ids exactly as the rules do.
+            earlier = draw(st.sampled_from(posts))
+            post |= {key: earlier[key] for key in _TIE_KEYS}
+        posts.append(post)
     pairs = draw(
         st.lists(
             st.tuples(st.sampled_from(_IDS), st.sampled_from(_IDS)),
