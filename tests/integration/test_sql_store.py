@@ -26,6 +26,7 @@ from artist_dashboard import (
 )
 from artist_dashboard.demo import DEMO_NOW, DEMO_USER_ID, demo_dashboard, demo_records
 from artist_dashboard.sql import (
+    MappingError,
     SqlStore,
     TableMap,
     dashboard_tables,
@@ -132,6 +133,21 @@ def test_corrections_are_one_line_per_build_at_the_chosen_level(
     assert all(r.getMessage().startswith("a dashboard build: ") for r in lines)
     assert "user.name 1" in lines[0].getMessage()
     assert "post.content" in lines[0].getMessage()
+
+
+def test_native_id_columns_are_refused_when_the_store_is_made(engine: Engine) -> None:
+    """A uuid (PostgreSQL) or integer (SQLite) id column is named when the store is made, with
+    the way round, rather than failing every request with a 503."""
+    others = [t for t in tables.core if t is not tables.users]
+    tables.metadata.create_all(engine, tables=others)
+    native = "uuid" if engine.dialect.name == "postgresql" else "integer"
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            f"CREATE TABLE users (id {native} PRIMARY KEY, name text, stage_name text, bio text,"
+            " avatar text, cover_image text, is_verified boolean)"
+        )
+    with pytest.raises(MappingError, match=rf"users.id \(for id\) is {native}; .* natively"):
+        SqlStore(engine)
 
 
 def test_text_in_an_integer_column_on_sqlite_counts_zero(tmp_path: Path) -> None:
@@ -389,15 +405,17 @@ def test_queries_per_dashboard_do_not_grow_with_the_artist(engine: Engine) -> No
 
 
 def test_a_broken_database_fails_the_build_whole(tmp_path: Path) -> None:
-    """A database whose tables are gone gives StorageError, not part of a dashboard."""
+    """A database whose tables go away under a store gives StorageError, not part of a
+    dashboard."""
     from artist_dashboard import StorageError
 
     engine = create_engine(f"sqlite:///{tmp_path / 'gone.db'}")
     load_records_into(engine, [User(id="u")])
+    repos = SqlStore(engine).repos
     with engine.begin() as conn:
         conn.exec_driver_sql("DROP TABLE follows")
     with pytest.raises(StorageError):
-        build_dashboard("u", SqlStore(engine).repos, CLOCK)
+        build_dashboard("u", repos, CLOCK)
 
 
 def test_loading_twice_changes_nothing_and_updates_replace(engine: Engine) -> None:

@@ -39,7 +39,7 @@ HOUSE: dict[str, list[list[str]]] = {
     ],
     "sql": [
         ["sql._schema"],
-        ["sql._catalog"],
+        ["sql._catalog", "sql._mapping"],
         ["sql._audience"],
         ["sql._triggers", "sql._analytics", "sql._queries"],
         ["sql._whole"],

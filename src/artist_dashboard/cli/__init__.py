@@ -10,10 +10,11 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from .._core.build import DashboardOptions, Repos, build_dashboard
 from .._core.clock import FixedClock, SystemClock
@@ -21,7 +22,10 @@ from .._core.errors import DashboardError, InvalidOptions, StorageError, first_l
 from .._core.ports import Clock
 from .._core.rules import TOP_CONTENT_DEFAULT, TOP_CONTENT_MAX
 from .._core.wire import chart_csv, parse_instant, to_json
-from ._database import DEFAULT_DATABASE, open_database
+from ._database import DEFAULT_DATABASE, database_url, open_database
+
+if TYPE_CHECKING:
+    from ..sql import DashboardTables
 
 PROG = "artist-dashboard"
 _DB_HELP = (
@@ -29,6 +33,12 @@ _DB_HELP = (
     f"path; default: $ARTIST_DASHBOARD_DB, else {DEFAULT_DATABASE}"
 )
 EXIT_INPUT = 1
+#: A mapping file to use when a command is given no --mapping.
+MAPPING_VARIABLE = "ARTIST_DASHBOARD_MAPPING"
+_MAPPING_HELP = (
+    f"a TOML file mapping the library's tables to your schema (default ${MAPPING_VARIABLE}, "
+    "else the library's own names)"
+)
 EXIT_USAGE = 2
 EXIT_BUG = 70
 
@@ -115,6 +125,15 @@ def _cmd_schema(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tables(args: argparse.Namespace) -> DashboardTables:
+    """The tables `--mapping` (or $ARTIST_DASHBOARD_MAPPING) describes; the library's own
+    names without one. Read before any database is opened, so a bad file stops us first."""
+    from ..sql import read_mapping, tables
+
+    file = getattr(args, "mapping", None) or os.environ.get(MAPPING_VARIABLE)
+    return read_mapping(file) if file else tables
+
+
 def _open_repos(args: argparse.Namespace) -> Repos:
     if args.data is not None:
         from ..dataset import load_dataset
@@ -122,8 +141,9 @@ def _open_repos(args: argparse.Namespace) -> Repos:
         return load_dataset(args.data, strict=args.strict, on_problem=_print_problem).repos
     from ..sql import SqlStore
 
+    target = _tables(args)
     # Read-only: a build or a service never writes, and never creates a database file.
-    return SqlStore(open_database(args.db, create=False, read_only=True)).repos
+    return SqlStore(open_database(args.db, create=False, read_only=True), target).repos
 
 
 def _cmd_load(args: argparse.Namespace) -> int:
@@ -134,10 +154,12 @@ def _cmd_load(args: argparse.Namespace) -> int:
     dataset_folder(args.data)
     if args.strict:
         check_dataset(args.data)
+    target = _tables(args)
     engine = open_database(args.db, create=True)
     report = load_dataset_into(
         engine,
         args.data,
+        target,
         batch_size=args.batch_size,
         strict=False,  # --strict was checked above, before the database was opened
         on_problem=_print_problem,
@@ -167,8 +189,9 @@ def _cmd_build(args: argparse.Namespace) -> int:
 def _cmd_rollup(args: argparse.Namespace) -> int:
     from ..sql import rollup
 
+    target = _tables(args)
     engine = open_database(args.db, create=False)
-    report = rollup(engine, first=args.first, last=args.last, now=args.now)
+    report = rollup(engine, target, first=args.first, last=args.last, now=args.now)
     summary = {
         "from": report.first.isoformat() if report.first else None,
         "to": report.last.isoformat() if report.last else None,
@@ -236,12 +259,13 @@ def _cmd_serve(args: argparse.Namespace) -> int:
 def _cmd_aggregates(args: argparse.Namespace) -> int:
     from ..sql import maintain, stop_maintaining
 
+    target = _tables(args)
     engine = open_database(args.db, create=False)
     if args.action == "install":
-        report = maintain(engine)
+        report = maintain(engine, target)
         summary = {"maintained": True, "users": report.checked}
     else:
-        stop_maintaining(engine)
+        stop_maintaining(engine, target)
         summary = {"maintained": False}
     _emit(json.dumps(summary, indent=args.indent))
     return 0
@@ -250,10 +274,11 @@ def _cmd_aggregates(args: argparse.Namespace) -> int:
 def _cmd_reconcile(args: argparse.Namespace) -> int:
     from ..sql import SqlStore, reconcile
 
+    target = _tables(args)
     engine = open_database(args.db, create=False)
-    if not SqlStore(engine).maintained:
+    if not SqlStore(engine, target).maintained:
         raise DashboardError("no maintained aggregates here: run `aggregates install` first")
-    report = reconcile(engine, fix=not args.check)
+    report = reconcile(engine, target, fix=not args.check)
     summary = {
         "checked": report.checked,
         "drifted": report.drifted,
@@ -261,6 +286,33 @@ def _cmd_reconcile(args: argparse.Namespace) -> int:
         "users": list(report.sample),
     }
     _emit(json.dumps(summary, indent=args.indent))
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    """Check the database against the tables: problems on stderr, the DDL of each missing
+    index on stdout (ready for psql or sqlite3); exit 1 when anything needs doing."""
+    from ..sql import schema_problems
+    from ..sql._catalog import existing, index_ddl, missing_indexes
+
+    target = _tables(args)
+    engine = open_database(args.db, create=False, read_only=True)
+    with engine.connect() as conn:
+        sources = existing(conn, (*target.events, target.daily, target.earnings))
+        problems = schema_problems(conn, target, (*target.core, *sources))
+        missing = missing_indexes(conn, target) if not problems else []
+        ddl = [index_ddl(conn, index) + ";" for index in missing]
+    shown = database_url(args.db).render_as_string(hide_password=True)
+    for problem in problems:
+        _print_problem(problem)
+    for statement in ddl:
+        _emit(statement)
+    configured = ", ".join(t.name for t in sources) or "none"
+    if problems or ddl:
+        what = f"{len(problems)} problem(s)" if problems else f"{len(ddl)} missing index(es)"
+        print(f"{PROG}: {shown}: {what} (analytics sources: {configured})", file=sys.stderr)
+        return EXIT_INPUT
+    print(f"{PROG}: {shown}: ready (analytics sources: {configured})", file=sys.stderr)
     return 0
 
 
@@ -379,6 +431,12 @@ def make_parser() -> argparse.ArgumentParser:
     )
     rollup.add_argument("--now", type=_instant, metavar="ISO-8601", help="the time to act at")
 
+    check = command(
+        "check",
+        "check a database against the mapping; print the DDL of missing indexes",
+        _cmd_check,
+    )
+    check.add_argument("--db", default=None, metavar="URL", help=_DB_HELP)
     load = command("load", "create the tables if missing and load a dataset", _cmd_load)
     load.add_argument("--data", required=True, metavar="DIR", help="the dataset folder")
     load.add_argument("--db", default=None, metavar="URL", help=_DB_HELP)
@@ -386,6 +444,8 @@ def make_parser() -> argparse.ArgumentParser:
     load.add_argument(
         "--batch-size", type=_positive, default=5000, metavar="N", help="rows per transaction"
     )
+    for sub in (build, serve, load, rollup, aggregates, reconcile, check):
+        sub.add_argument("--mapping", metavar="FILE", help=_MAPPING_HELP)
     return parser
 
 

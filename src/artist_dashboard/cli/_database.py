@@ -16,7 +16,8 @@ DEFAULT_DATABASE = "sqlite:///artist-dashboard.sqlite3"
 DATABASE_VARIABLE = "ARTIST_DASHBOARD_DB"
 
 
-def _url(target: str | None) -> URL:
+def database_url(target: str | None) -> URL:
+    """The URL `target` names (a bare path is a SQLite file), or the default database."""
     from sqlalchemy import make_url
     from sqlalchemy.exc import ArgumentError
 
@@ -45,7 +46,7 @@ def open_database(target: str | None, *, create: bool, read_only: bool = False) 
             "--db needs the sql extra: pip install 'artist-dashboard[sql]'"
         ) from None
 
-    url = _url(target)
+    url = database_url(target)
     shown = url.render_as_string(hide_password=True)
     file = url.database if url.get_backend_name() == "sqlite" else None
     if file and file != ":memory:" and not create and not Path(file).is_file():

@@ -2,7 +2,8 @@
 
 - `dashboard_tables()` describes users, posts, post collaborators and follows as SQLAlchemy
   `Table`s; `metadata` holds the default ones, ready for a team's own migrations (Alembic's
-  ``target_metadata``). Pass `TableMap`s to point at an existing schema with other names.
+  ``target_metadata``). Pass `TableMap`s to point at an existing schema with other names, or
+  `read_mapping(file)` for a TOML mapping; `schema_problems` checks a database against them.
 - `SqlStore(engine)` implements `UserRepo`, `PostRepo` and `FollowRepo`, each dashboard read
   in one transaction (REPEATABLE READ on PostgreSQL).
 - `load_dataset_into(engine, folder)` creates missing tables and upserts a dataset.
@@ -18,9 +19,11 @@ another; ``_database`` opens the URL the command line is given.
 
 from ._aggregates import ReconcileReport, maintain, reconcile, stop_maintaining
 from ._load import LoadReport, Sources, load_dataset_into, load_records_into
+from ._mapping import read_mapping, schema_problems
 from ._rollup import RollupReport, rollup
 from ._schema import (
     DashboardTables,
+    MappingError,
     TableMap,
     UtcDateTime,
     dashboard_tables,
@@ -33,6 +36,7 @@ from ._store import SqlStore
 __all__ = [
     "DashboardTables",
     "LoadReport",
+    "MappingError",
     "ReconcileReport",
     "RollupReport",
     "Sources",
@@ -44,8 +48,10 @@ __all__ = [
     "load_records_into",
     "maintain",
     "metadata",
+    "read_mapping",
     "reconcile",
     "rollup",
+    "schema_problems",
     "sources_metadata",
     "stop_maintaining",
     "tables",

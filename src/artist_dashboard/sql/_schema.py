@@ -6,6 +6,7 @@ the library's keys (``posts.c.author_id``) whatever they are called in the datab
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -37,6 +38,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.selectable import CompoundSelect
 
 from .._core import rules
+from .._core.errors import DashboardError
 from .._core.values import as_utc
 
 
@@ -116,6 +118,32 @@ class TableMap:
     name: str
     columns: Mapping[str, str | None] = field(factory=dict)
     schema: str | None = None
+
+
+class MappingError(DashboardError):
+    """A mapping that cannot be used: an unknown key, a missing table or column, a column of a
+    type the store cannot read. Raised when the tables or the store are made, never later."""
+
+
+#: The columns a table may go without (map them to None).
+OPTIONAL_KEYS = frozenset({"author_id"})
+
+
+def _check_keys(role: str, where: TableMap, table: Table) -> None:
+    """Every key `where` maps is one of `table`'s (or an optional one), mapped to a name."""
+    known = sorted({*table.c.keys(), *(OPTIONAL_KEYS & set(where.columns))})
+    for key, name in where.columns.items():
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise MappingError(
+                f"{role} ({where.name}): {key!r} is not a column key of the library's {role} "
+                f"table (its keys: {', '.join(known)}){hint}"
+            )
+        if name is None and key not in OPTIONAL_KEYS:
+            raise MappingError(f"{role} ({where.name}): {key!r} cannot be mapped to nothing")
+        if name is not None and (not isinstance(name, str) or not name):
+            raise MappingError(f"{role} ({where.name}): {key!r} must map to a column name")
 
 
 @frozen
@@ -261,7 +289,7 @@ def dashboard_tables(
     # followers, new followers, recent followers: a range of one followee's follows by time.
     Index(f"ix_{follows.name}_followee_created", f.followee_id, f.created_at, f.follower_id)
     sources = _source_tables(sources_metadata, col, view_events, play_events, engagement_events)
-    return DashboardTables(
+    made = DashboardTables(
         metadata,
         user_table,
         post_table,
@@ -272,6 +300,25 @@ def dashboard_tables(
         _earnings_table(sources_metadata, col, earnings),
         sources_metadata,
     )
+    maps = [users, posts, post_collaborators, follows, view_events, play_events]
+    maps += [engagement_events, daily, earnings]
+    for role, where in zip(TABLE_ROLES, maps, strict=True):
+        _check_keys(role, where, getattr(made, role))
+    return made
+
+
+#: `dashboard_tables`' arguments, which are `DashboardTables`' fields: each library table.
+TABLE_ROLES = (
+    "users",
+    "posts",
+    "post_collaborators",
+    "follows",
+    "view_events",
+    "play_events",
+    "engagement_events",
+    "daily",
+    "earnings",
+)
 
 
 _Col = Any  # (TableMap, key, *args, **kwargs) -> Column: a column under its mapped name

@@ -50,10 +50,12 @@ from ._catalog import (
     missing_indexes,
     naive_times,
 )
+from ._mapping import schema_problems
 from ._queries import HALF, Queries, maintained_window, post_of, user_of
 from ._schema import (
     STATS_FIGURES,
     DashboardTables,
+    MappingError,
     audience_table,
     clamped,
     clamped_fast,
@@ -218,8 +220,14 @@ class SqlStore:
         with engine.connect() as conn:
             if maintained is None:
                 maintained = installed(conn)
-            _warn_missing_indexes(conn, tables)
             sources = existing(conn, (*tables.events, tables.daily, tables.earnings))
+            problems = schema_problems(conn, tables, (*tables.core, *sources))
+            if problems:
+                raise MappingError(
+                    "the database does not match the tables the store was given: "
+                    + "; ".join(problems)
+                )
+            _warn_missing_indexes(conn, tables)
             snapshot_there = len(existing(conn, snapshot)) == len(snapshot)
             audience = _kept_audience(conn, tables, sources) if maintained else None
             # Any time column of an existing schema kept as naive ``timestamp`` (UTC).
