@@ -26,11 +26,13 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ._core.build import DashboardOptions, Repos
-from ._core.ports import Clock
+from ._core.ports import Clock, Observer
 from ._http.auth import Authenticator
+from ._http.metrics import PrometheusMetrics
 from ._http.service import (
     CHART_CSV_PATH,
     DASHBOARD_PATH,
+    METRICS_PATH,
     OPENAPI_PATH,
     PROFILE_OVERVIEW_PATH,
     READY_PATH,
@@ -39,6 +41,7 @@ from ._http.service import (
     dashboard_http,
     headers_too_large,
     log_access,
+    observe,
     problem,
 )
 
@@ -126,10 +129,12 @@ class HeaderLimitMiddleware:
 
 
 class AccessLogMiddleware:
-    """Logs method, path and status of each request — never the query string or a header."""
+    """Logs method, path and status of each request — never the query string or a header —
+    and passes each status to `responded` (a metrics counter) when given one."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, responded: Callable[[int], None] | None = None) -> None:
         self.app = app
+        self.responded = responded
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -148,6 +153,8 @@ class AccessLogMiddleware:
         finally:
             elapsed = (time.perf_counter() - started) * 1000
             log_access(scope["method"], scope["path"], status, elapsed)
+            if self.responded is not None:
+                self.responded(status)
 
 
 def create_app(
@@ -159,10 +166,15 @@ def create_app(
     timeout: float = 10.0,
     cache_seconds: float = 0.0,
     workers: int = 4,
+    observer: Observer | None = None,
 ) -> Starlette:
-    """A complete ASGI application serving the dashboard and the profile overview."""
+    """A complete ASGI application serving the dashboard and the profile overview.
+
+    With an `observer`, every build and store call is measured through it; a
+    `PrometheusMetrics` observer also counts responses and is served at ``GET /metrics``.
+    """
     http = dashboard_http(
-        repos,
+        observe(repos, observer),
         authenticator,
         clock,
         options=options,
@@ -191,12 +203,21 @@ def create_app(
         yield
         http.close()
 
+    served = routes(http, readiness=True, openapi=True)
+    metrics = observer if isinstance(observer, PrometheusMetrics) else None
+    if metrics is not None:
+
+        async def exposition(request: Request) -> Response:
+            body, content_type = metrics.exposition()
+            return Response(body, 200, {"cache-control": "no-store"}, media_type=content_type)
+
+        served.append(Route(METRICS_PATH, exposition, methods=list(_READ)))
     app = Starlette(
-        routes=routes(http, readiness=True, openapi=True),
+        routes=served,
         exception_handlers=handlers,
         lifespan=lifespan,
     )
     app.add_middleware(HeaderLimitMiddleware)
-    app.add_middleware(AccessLogMiddleware)
+    app.add_middleware(AccessLogMiddleware, responded=metrics.responded if metrics else None)
     app.state.dashboard_http = http
     return app

@@ -15,11 +15,13 @@ import time
 from flask import Blueprint, Flask, Response, g, request
 
 from ._core.build import DashboardOptions, Repos
-from ._core.ports import Clock
+from ._core.ports import Clock, Observer
 from ._http.auth import Authenticator
+from ._http.metrics import PrometheusMetrics
 from ._http.service import (
     CHART_CSV_PATH,
     DASHBOARD_PATH,
+    METRICS_PATH,
     OPENAPI_PATH,
     PROFILE_OVERVIEW_PATH,
     READY_PATH,
@@ -28,6 +30,7 @@ from ._http.service import (
     dashboard_http,
     headers_too_large,
     log_access,
+    observe,
     problem,
 )
 
@@ -138,10 +141,15 @@ def create_app(
     timeout: float = 10.0,
     cache_seconds: float = 0.0,
     workers: int = 4,
+    observer: Observer | None = None,
 ) -> Flask:
-    """A complete Flask application serving the dashboard and the profile overview."""
+    """A complete Flask application serving the dashboard and the profile overview.
+
+    With an `observer`, every build and store call is measured through it; a
+    `PrometheusMetrics` observer also counts responses and is served at ``GET /metrics``.
+    """
     http = dashboard_http(
-        repos,
+        observe(repos, observer),
         authenticator,
         clock,
         options=options,
@@ -154,6 +162,20 @@ def create_app(
     # The whole application's requests are logged, 404s and 405s included.
     app.before_request(_start_clock)
     app.after_request(_log_access)
+    if isinstance(observer, PrometheusMetrics):
+        metrics = observer
+
+        @app.get(METRICS_PATH)
+        def exposition() -> Response:
+            body, content_type = metrics.exposition()
+            return Response(
+                body, headers={"content-type": content_type, "cache-control": "no-store"}
+            )
+
+        @app.after_request
+        def count(response: Response) -> Response:
+            metrics.responded(response.status_code)
+            return response
 
     @app.errorhandler(404)
     def not_found(_error: Exception) -> Response:

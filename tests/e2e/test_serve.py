@@ -119,6 +119,22 @@ def test_serve_now_serves_dashboards_as_of_that_instant(serve: object, tmp_path:
     assert body == to_json(demo_dashboard()).encode()
 
 
+def test_serve_metrics_exposes_prometheus_metrics(serve: object) -> None:
+    """`serve --metrics` answers GET /metrics with the builds and responses it has served;
+    without the flag there is no /metrics."""
+    base, _ = serve("--demo", "--metrics")  # type: ignore[operator]
+    minted = cli(
+        "token", "--user", DEMO_USER_ID, env=environment(ARTIST_DASHBOARD_JWT_SECRET=SECRET)
+    )
+    assert get(f"{base}/api/v1/users/me/dashboard", minted.stdout.strip())[0] == 200
+    status, _, body = get(f"{base}/metrics")
+    assert status == 200
+    assert 'artist_dashboard_operation_seconds_count{operation="build"} 1.0' in body.decode()
+    assert 'artist_dashboard_responses_total{status="200"} 1.0' in body.decode()
+    plain, _ = serve("--demo")  # type: ignore[operator]
+    assert get(f"{plain}/metrics")[0] == 404
+
+
 def test_serve_demo_prints_a_curl_command_that_works(serve: object) -> None:
     """`serve --demo` prints a ready-to-paste curl command whose token works."""
     _, process = serve("--demo")  # type: ignore[operator]

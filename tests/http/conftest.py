@@ -12,11 +12,17 @@ from attrs import frozen
 pytest.importorskip("jwt", reason="PyJWT (the asgi or flask extra) is not installed")
 
 from artist_dashboard import Repos
-from artist_dashboard.auth import Authenticator, JwtAuthenticator
+from artist_dashboard.auth import Authenticator, JwtAuthenticator, mint_token
+from artist_dashboard.demo import DEMO_USER_ID
 from artist_dashboard.typing import Clock
 
 SECRET = "test-secret-of-more-than-thirty-two-bytes!"
 AUTH = JwtAuthenticator.from_secret(SECRET)
+
+
+def token(user_id: str = DEMO_USER_ID) -> str:
+    """A valid token for `user_id`, signed with `SECRET`."""
+    return mint_token(user_id, AUTH)
 
 
 @frozen

@@ -26,7 +26,7 @@ HOUSE: dict[str, list[list[str]]] = {
         ["_core.analytics"],
         ["_core.ports", "_core.response", "_core.whole"],
         ["_core.build"],
-        ["_core.wire"],
+        ["_core.wire", "_core.observe"],
     ],
     "core faces": [["", "rules", "typing", "wire"]],
     "embedded": [
@@ -48,10 +48,10 @@ HOUSE: dict[str, list[list[str]]] = {
     ],
     "http": [
         ["_http", "_http.contract"],
-        ["_http.auth", "_http.openapi"],
+        ["_http.auth", "_http.openapi", "_http.metrics"],
         ["_http.service"],
         ["_http.serving"],
-        ["auth", "asgi", "flask"],
+        ["auth", "asgi", "flask", "metrics"],
         ["fastapi"],
     ],
     "kit": [["testing._strategies"], ["testing._kit"], ["testing"]],

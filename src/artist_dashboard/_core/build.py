@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -20,6 +20,7 @@ from .ports import (
     Clock,
     DayFiguresRepo,
     FollowRepo,
+    Observer,
     PostRepo,
     RevenueRepo,
     UserRepo,
@@ -130,6 +131,8 @@ class Repos:
     audience: AudienceRepo | None = None
     revenue: RevenueRepo | None = None
     whole: WholeDashboardRepo | None = None
+    #: What measures builds and store calls; `observe.observed` sets it with the timed ports.
+    observer: Observer | None = None
 
     @classmethod
     def of(cls, store: Any, **sources: Any) -> Repos:
@@ -164,18 +167,24 @@ def build_dashboard(
     now = rules.as_utc(clock.now())
     if not rules.is_storable_id(user_id):
         raise UserNotFound(user_id)  # no store holds such an id: storage is not asked
-    try:
-        with counting_corrections("a dashboard build", options.correction_log_level):
-            if repos.whole is not None:
-                built = _build_at_once(user_id, repos, repos.whole, now, options)
-                if built is not None:
-                    return built
-            with repos.snapshot() as snapshot:
-                return _build(user_id, snapshot, now, options)
-    except DashboardError:
-        raise
-    except Exception as exc:
-        raise StorageError(f"the store failed: {type(exc).__name__}") from exc
+    observer = repos.observer
+    with observer.timed("build") if observer is not None else nullcontext():
+        try:
+            with counting_corrections(
+                "a dashboard build",
+                options.correction_log_level,
+                observer.corrected if observer is not None else None,
+            ):
+                if repos.whole is not None:
+                    built = _build_at_once(user_id, repos, repos.whole, now, options)
+                    if built is not None:
+                        return built
+                with repos.snapshot() as snapshot:
+                    return _build(user_id, snapshot, now, options)
+        except DashboardError:
+            raise
+        except Exception as exc:
+            raise StorageError(f"the store failed: {type(exc).__name__}") from exc
 
 
 def dashboard_ask(

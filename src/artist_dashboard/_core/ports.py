@@ -9,6 +9,7 @@ hidden) take part anywhere.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Protocol
 
@@ -29,6 +30,7 @@ __all__ = [
     "Clock",
     "DayFiguresRepo",
     "FollowRepo",
+    "Observer",
     "PostRepo",
     "RevenueRepo",
     "UserRepo",
@@ -132,3 +134,14 @@ class WholeDashboardRepo(Protocol):
 class Clock(Protocol):
     def now(self) -> datetime:
         """The current instant, timezone-aware."""
+
+
+class Observer(Protocol):
+    """What measures builds: a service's metrics or traces (`artist_dashboard.metrics`)."""
+
+    def timed(self, operation: str) -> AbstractContextManager[object]:
+        """Around one build (``"build"``) or one store call (``"posts.top_posts"``,
+        ``"whole.read_dashboard"``); an exception raised inside passes through it unchanged."""
+
+    def corrected(self, count: int) -> None:
+        """One build corrected `count` stored values (SPEC §5); called only when count > 0."""

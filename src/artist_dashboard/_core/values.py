@@ -50,15 +50,20 @@ def corrected(kind: str, describe: Callable[[], str]) -> None:
 
 
 @contextmanager
-def counting_corrections(work: str, level: int = logging.WARNING) -> Iterator[Corrections]:
+def counting_corrections(
+    work: str, level: int = logging.WARNING, report: Callable[[int], None] | None = None
+) -> Iterator[Corrections]:
     """Count the corrections made inside the block; at its end, one line at `level` sums them
-    up (nothing when there were none), whether the block finished or failed."""
+    up (nothing when there were none), whether the block finished or failed, and `report` is
+    given the total."""
     counting = Corrections()
     token = _under_way.set(counting)
     try:
         yield counting
     finally:
         _under_way.reset(token)
+        if counting.counts and report is not None:
+            report(counting.total)
         if counting.counts and corrections_log.isEnabledFor(level):
             kinds = ", ".join(f"{kind} {n}" for kind, n in sorted(counting.counts.items()))
             corrections_log.log(

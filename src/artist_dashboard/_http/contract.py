@@ -9,6 +9,8 @@ PROFILE_OVERVIEW_PATH = "/api/v1/users/{id}/profile-overview"
 OPENAPI_PATH = "/openapi.json"
 #: Readiness for a load balancer or an orchestrator: 200 when storage answers, else 503.
 READY_PATH = "/readyz"
+#: Prometheus metrics, served only when the application is given `PrometheusMetrics`.
+METRICS_PATH = "/metrics"
 PROBLEM_JSON = "application/problem+json"
 JSON = "application/json"
 CSV = "text/csv; charset=utf-8"

@@ -29,7 +29,8 @@ from attrs import frozen
 from .._core.build import DashboardOptions, Repos, build_dashboard, build_profile_overview
 from .._core.clock import SystemClock
 from .._core.errors import StorageError, UserNotFound, storage_reason
-from .._core.ports import Clock
+from .._core.observe import observed
+from .._core.ports import Clock, Observer
 from .._core.wire import chart_csv, to_json
 from .auth import Authenticator, InvalidToken, KeysUnavailable
 from .contract import (
@@ -40,6 +41,7 @@ from .contract import (
     MAX_AUTHORIZATION_BYTES,
     MAX_HEADER_BYTES,
     MAX_HEADERS_TOTAL_BYTES,
+    METRICS_PATH,
     OPENAPI_PATH,
     PROBLEM_JSON,
     PROFILE_OVERVIEW_PATH,
@@ -51,6 +53,7 @@ from .openapi import openapi_document
 __all__ = [
     "CHART_CSV_PATH",
     "DASHBOARD_PATH",
+    "METRICS_PATH",
     "OPENAPI_PATH",
     "PROFILE_OVERVIEW_PATH",
     "READY_PATH",
@@ -413,6 +416,17 @@ def headers_too_large(headers: Sequence[tuple[bytes, bytes]]) -> HttpResponse | 
     if any(size > MAX_HEADER_BYTES for size in sizes) or sum(sizes) > MAX_HEADERS_TOTAL_BYTES:
         return problem(431, "the request's headers are too large")
     return None
+
+
+def observe(repos: Repos | DashboardHttp, observer: Observer | None) -> Repos | DashboardHttp:
+    """`repos` measured through `observer` (when there is one) for a ``create_app``."""
+    if observer is None:
+        return repos
+    if isinstance(repos, DashboardHttp):
+        raise TypeError(
+            "give create_app the repos, or give DashboardHttp observed(repos, observer)"
+        )
+    return observed(repos, observer)
 
 
 def dashboard_http(

@@ -25,6 +25,7 @@ from .._core.wire import chart_csv, parse_instant, to_json
 from ._database import DEFAULT_DATABASE, database_url, open_database
 
 if TYPE_CHECKING:
+    from .._http.metrics import PrometheusMetrics
     from ..sql import DashboardTables
 
 PROG = "artist-dashboard"
@@ -237,6 +238,7 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         timeout=args.timeout,
         cache_seconds=args.cache_seconds,
         workers=args.workers,
+        observer=_metrics() if args.metrics else None,
     )
     logging.getLogger("artist_dashboard.access").setLevel(logging.INFO)
     base = f"http://{args.host}:{args.port}"
@@ -254,6 +256,17 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     )
     serve(app, host=args.host, port=args.port, limits=limits)
     return 0
+
+
+def _metrics() -> PrometheusMetrics:
+    try:
+        from .._http.metrics import PrometheusMetrics
+
+        return PrometheusMetrics()
+    except ImportError:
+        raise DashboardError(
+            "--metrics needs prometheus-client: pip install 'artist-dashboard[metrics]'"
+        ) from None
 
 
 def _cmd_aggregates(args: argparse.Namespace) -> int:
@@ -363,6 +376,11 @@ def make_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=10.0, metavar="S", help="storage timeout, seconds"
     )
     serve.add_argument("--strict", action="store_true", help="with --data: refuse bad lines")
+    serve.add_argument(
+        "--metrics",
+        action="store_true",
+        help="serve Prometheus metrics at /metrics (the metrics extra)",
+    )
     serve.add_argument(
         "--now",
         type=_instant,
