@@ -135,9 +135,10 @@ def test_corrections_are_one_line_per_build_at_the_chosen_level(
     assert "post.content" in lines[0].getMessage()
 
 
-def test_native_id_columns_are_refused_when_the_store_is_made(engine: Engine) -> None:
-    """A uuid (PostgreSQL) or integer (SQLite) id column is named when the store is made, with
-    the way round, rather than failing every request with a 503."""
+def test_native_id_columns_need_their_id_type(engine: Engine) -> None:
+    """A uuid (PostgreSQL) or integer (SQLite) id column under tables that expect text ids is
+    named when the store is made, with the setting that reads it, rather than failing every
+    request with a 503."""
     others = [t for t in tables.core if t is not tables.users]
     tables.metadata.create_all(engine, tables=others)
     native = "uuid" if engine.dialect.name == "postgresql" else "integer"
@@ -146,7 +147,7 @@ def test_native_id_columns_are_refused_when_the_store_is_made(engine: Engine) ->
             f"CREATE TABLE users (id {native} PRIMARY KEY, name text, stage_name text, bio text,"
             " avatar text, cover_image text, is_verified boolean)"
         )
-    with pytest.raises(MappingError, match=rf"users.id \(for id\) is {native}; .* natively"):
+    with pytest.raises(MappingError, match=rf"users.id \(for id\) is {native}; .* id_type"):
         SqlStore(engine)
 
 

@@ -12,7 +12,8 @@ table, schema and columns (the keys are `dashboard_tables`' arguments)::
     name = "media_credits"
     columns = { post_id = "media_id", user_id = "account_id", author_id = false }
 
-``false`` maps an optional column (``author_id``) to nothing. `schema_problems` then says, in
+``false`` maps an optional column (``author_id``) to nothing; a top-level ``id_type = "uuid"``
+(or ``"integer"``) says the core tables' ids are native keys. `schema_problems` then says, in
 one sentence each, where a database does not match: a missing table or column, a column of a
 type the store cannot read.
 """
@@ -32,6 +33,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    Uuid,
     inspect,
 )
 from sqlalchemy.types import NullType, TypeEngine
@@ -39,9 +41,11 @@ from sqlalchemy.types import NullType, TypeEngine
 from ._schema import (
     TABLE_ROLES,
     DashboardTables,
+    IntegerId,
     MappingError,
     TableMap,
     UtcDateTime,
+    UuidId,
     dashboard_tables,
     tables,
 )
@@ -60,6 +64,9 @@ def read_mapping(path: str | Path) -> DashboardTables:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise MappingError(f"{file}: not TOML ({exc})") from None
     maps: dict[str, Any] = {}
+    id_type = document.pop("id_type", "text")
+    if not isinstance(id_type, str):
+        raise MappingError(f'{file}: id_type must be "text", "uuid" or "integer"')
     for role, entry in document.items():
         if role not in TABLE_ROLES:
             raise MappingError(
@@ -67,7 +74,7 @@ def read_mapping(path: str | Path) -> DashboardTables:
             )
         maps[role] = _table_map(file, role, entry)
     try:
-        return dashboard_tables(**maps)
+        return dashboard_tables(**maps, id_type=id_type)
     except MappingError as exc:
         raise MappingError(f"{file}: {exc}") from None
 
@@ -104,6 +111,10 @@ def _table_map(file: Path, role: str, entry: Any) -> TableMap:
 
 def _kind(column_type: TypeEngine[Any]) -> str:
     """A column type's family, as the store reads it."""
+    if isinstance(column_type, UuidId | Uuid):
+        return "uuid"
+    if isinstance(column_type, IntegerId):
+        return "integer"
     if isinstance(column_type, UtcDateTime | DateTime):
         return "timestamp"
     if isinstance(column_type, Date):
@@ -132,10 +143,7 @@ _READS = {
     "date": {"date"},
 }
 _SQLITE_TEXT = {"timestamp", "date"}
-_NATIVE_IDS = (
-    " (ids in uuid or integer columns are not read natively yet: docs/sql.md shows a view"
-    " that casts them)"
-)
+_NATIVE_IDS = ' (say the ids\' type with id_type = "uuid" or "integer": docs/sql.md)'
 
 
 def schema_problems(

@@ -16,7 +16,6 @@ from sqlalchemy import (
     Select,
     Table,
     bindparam,
-    collate,
     exists,
     func,
     literal,
@@ -30,11 +29,11 @@ from .._core import rules
 from .._core.records import Post, User
 from .._core.values import as_utc
 from ._schema import (
-    _ID,
     DashboardTables,
     UtcDateTime,
     clamped,
     clamped_fast,
+    id_order,
     live_post,
     score_expression,
 )
@@ -75,11 +74,12 @@ class Queries:
         )
         u, p, c, f = users.c, posts.c, collaborators.c, follows.c
 
-        def id_order(column: ColumnElement[str]) -> ColumnElement[str]:
-            return collate(column, "C") if postgres else column
+        def by_id(column: ColumnElement[Any]) -> ColumnElement[Any]:
+            return id_order(column, postgres)
 
         live = live_post(p.is_deleted, p.created_at)
-        user: BindParameter[str] = bindparam("user", type_=_ID)
+        # Bound in the id columns' own type (text, uuid or integer), so their indexes serve.
+        user: BindParameter[str] = bindparam("user", type_=u.id.type)
         limit: BindParameter[int] = bindparam("limit", type_=BigInteger)
         after, until = bindparam("after", type_=UtcDateTime), bindparam("until", type_=UtcDateTime)
 
@@ -147,13 +147,13 @@ class Queries:
         self.top_posts = (
             select(posts)
             .where(p.author_id == user, live)
-            .order_by(score_expression(posts).desc(), p.created_at.desc(), id_order(p.id).desc())
+            .order_by(score_expression(posts).desc(), p.created_at.desc(), by_id(p.id).desc())
             .limit(limit)
         )
         self.recent_posts = (
             select(posts)
             .where(p.author_id == user, live, p.created_at > after, p.created_at <= until)
-            .order_by(p.created_at.desc(), id_order(p.id).desc())
+            .order_by(p.created_at.desc(), by_id(p.id).desc())
             .limit(limit)
         )
         # A follow without a time is still a follow; it only falls in no window.
@@ -166,7 +166,7 @@ class Queries:
         self.recent_followers = (
             select(f.follower_id, f.followee_id, f.created_at)
             .where(f.followee_id == user, f.created_at > after, f.created_at <= until)
-            .order_by(f.created_at.desc(), id_order(f.follower_id).desc())
+            .order_by(f.created_at.desc(), by_id(f.follower_id).desc())
             .limit(limit)
         )
 

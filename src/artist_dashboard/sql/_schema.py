@@ -7,6 +7,7 @@ the library's keys (``posts.c.author_id``) whatever they are called in the datab
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -28,14 +29,18 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     and_,
+    cast,
+    collate,
     select,
     union,
 )
+from sqlalchemy.dialects.postgresql import UUID as PostgresUuid
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.sql.selectable import CompoundSelect
+from sqlalchemy.types import TypeEngine
 
 from .._core import rules
 from .._core.errors import DashboardError
@@ -105,6 +110,65 @@ compiles(clamped_fast)(_clamped_default)
 #: Ids compare as strings by code point: SQLite's BINARY does; PostgreSQL needs the "C" collation.
 _ID = String().with_variant(String(collation="C"), "postgresql")
 
+_UUID_TEXT = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_INTEGER_TEXT = re.compile(r"0|-?[1-9][0-9]{0,18}")
+
+
+class UuidId(TypeDecorator[str]):
+    """An id kept in a native ``uuid`` column (PostgreSQL), a string in Python.
+
+    A parameter is bound as ``uuid``, so the column's own indexes serve the lookup. Only the
+    canonical text of a UUID (lowercase, hyphenated) names one: any other string binds NULL,
+    which matches nothing, so an id that cannot exist is "no such user", never an error.
+    """
+
+    impl = PostgresUuid(as_uuid=False)
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        return value if isinstance(value, str) and _UUID_TEXT.fullmatch(value) else None
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+
+class IntegerId(TypeDecorator[str]):
+    """An id kept in an integer column, a string (its decimal digits) in Python.
+
+    Only the canonical decimal text of a 64-bit integer (no sign but minus, no leading zero)
+    names one; any other string binds NULL, which matches nothing.
+    """
+
+    impl = BigInteger()
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> int | None:
+        if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value):
+            number = int(value)
+            if -(2**63) <= number < 2**63:
+                return number
+        return None
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        return None if value is None else str(value)
+
+
+#: The column types an id may have, by the name a mapping gives them.
+ID_TYPES: dict[str, TypeEngine[Any]] = {"text": _ID, "uuid": UuidId(), "integer": IntegerId()}
+
+
+def id_order(column: ColumnElement[Any], postgres: bool) -> ColumnElement[Any]:
+    """An id column as SPEC §4 orders ids: as strings, by code point. Text needs PostgreSQL's
+    "C" collation; a canonical UUID's text orders as its bytes do, so a uuid column orders
+    itself; integers order as their decimal text, which only a cast gives (an index still
+    serves the ranking before it: ids break ties only)."""
+    if isinstance(column.type, IntegerId):
+        text = cast(column, Text)
+        return collate(text, "C") if postgres else text
+    if isinstance(column.type, UuidId):
+        return column
+    return collate(column, "C") if postgres else column
+
 
 @frozen
 class TableMap:
@@ -123,6 +187,12 @@ class TableMap:
 class MappingError(DashboardError):
     """A mapping that cannot be used: an unknown key, a missing table or column, a column of a
     type the store cannot read. Raised when the tables or the store are made, never later."""
+
+
+def require_text_ids(target: DashboardTables, work: str) -> None:
+    """`MappingError` unless the tables' ids are text: `work` does not handle native keys."""
+    if target.id_type != "text":
+        raise MappingError(f"{work} needs text ids; these tables' ids are {target.id_type}")
 
 
 #: The columns a table may go without (map them to None).
@@ -164,6 +234,9 @@ class DashboardTables:
     #: The analytics sources' tables, apart from `metadata`: a source is configured when its
     #: table exists, so a team creates only the ones it has.
     sources_metadata: MetaData
+    #: The type of the core tables' id columns: "text" (the library's own), "uuid" or
+    #: "integer" (a team's native keys; see `dashboard_tables`).
+    id_type: str = "text"
 
     @property
     def core(self) -> tuple[Table, Table, Table, Table]:
@@ -198,6 +271,7 @@ def dashboard_tables(
     daily: TableMap = TableMap("daily_artist_analytics"),
     earnings: TableMap = TableMap("earnings"),
     sources_metadata: MetaData | None = None,
+    id_type: str = "text",
 ) -> DashboardTables:
     """Describe the tables, under their default names or the ones an existing schema uses.
 
@@ -207,7 +281,15 @@ def dashboard_tables(
     sources' tables go to `sources_metadata`, apart: a source is configured when its table
     exists, so create only those you have (``sources_metadata.create_all(engine,
     tables=[t.daily])``).
+
+    `id_type` is the type of the core tables' id columns: ``"text"``, or a team's native
+    ``"uuid"`` (PostgreSQL) or ``"integer"`` keys, which the store binds in their own type so
+    the team's indexes serve every lookup (the analytics sources, the maintained aggregates and
+    `load` need text ids).
     """
+    if id_type not in ID_TYPES:
+        raise MappingError(f"id_type is one of {', '.join(ID_TYPES)}, not {id_type!r}")
+    ident = ID_TYPES[id_type]
     metadata = metadata if metadata is not None else MetaData()
     sources_metadata = sources_metadata if sources_metadata is not None else MetaData()
 
@@ -223,7 +305,7 @@ def dashboard_tables(
     user_table = Table(
         users.name,
         metadata,
-        col(users, "id", _ID, primary_key=True),
+        col(users, "id", ident, primary_key=True),
         *(text(users, k) for k in ("name", "stage_name", "bio", "avatar", "cover_image")),
         col(users, "is_verified", Boolean, server_default="0"),
         schema=users.schema,
@@ -231,8 +313,8 @@ def dashboard_tables(
     post_table = Table(
         posts.name,
         metadata,
-        col(posts, "id", _ID, primary_key=True),
-        col(posts, "author_id", _ID, nullable=False),
+        col(posts, "id", ident, primary_key=True),
+        col(posts, "author_id", ident, nullable=False),
         *(text(posts, k) for k in ("post_type", "content", "thumbnail_url", "display_url")),
         *(counter(k) for k in rules.POST_COUNTERS),
         col(posts, "created_at", UtcDateTime, nullable=False),
@@ -245,17 +327,17 @@ def dashboard_tables(
     collaborator_table = Table(
         post_collaborators.name,
         metadata,
-        col(post_collaborators, "post_id", _ID, nullable=False),
-        col(post_collaborators, "user_id", _ID, nullable=False),
-        *([col(post_collaborators, "author_id", _ID, nullable=False)] if knows_author else []),
+        col(post_collaborators, "post_id", ident, nullable=False),
+        col(post_collaborators, "user_id", ident, nullable=False),
+        *([col(post_collaborators, "author_id", ident, nullable=False)] if knows_author else []),
         PrimaryKeyConstraint("post_id", "user_id"),
         schema=post_collaborators.schema,
     )
     follow_table = Table(
         follows.name,
         metadata,
-        col(follows, "follower_id", _ID, nullable=False),
-        col(follows, "followee_id", _ID, nullable=False),
+        col(follows, "follower_id", ident, nullable=False),
+        col(follows, "followee_id", ident, nullable=False),
         col(follows, "created_at", UtcDateTime, nullable=False),
         PrimaryKeyConstraint("follower_id", "followee_id"),
         schema=follows.schema,
@@ -299,6 +381,7 @@ def dashboard_tables(
         _daily_table(sources_metadata, col, daily),
         _earnings_table(sources_metadata, col, earnings),
         sources_metadata,
+        id_type,
     )
     maps = [users, posts, post_collaborators, follows, view_events, play_events]
     maps += [engagement_events, daily, earnings]

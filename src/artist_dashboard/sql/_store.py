@@ -227,6 +227,12 @@ class SqlStore:
                     "the database does not match the tables the store was given: "
                     + "; ".join(problems)
                 )
+            native = tables.id_type != "text"
+            if native and (sources or maintained):
+                raise MappingError(
+                    f"{tables.id_type} ids: the analytics sources and the maintained aggregates "
+                    "need text ids (docs/sql.md, native ids)"
+                )
             _warn_missing_indexes(conn, tables)
             snapshot_there = len(existing(conn, snapshot)) == len(snapshot)
             audience = _kept_audience(conn, tables, sources) if maintained else None
@@ -268,7 +274,7 @@ class SqlStore:
                 statement_timeout_ms=self._timeout_ms,
                 naive_times=naive,
             )
-            if engine.dialect.name in ("sqlite", "postgresql")
+            if engine.dialect.name in ("sqlite", "postgresql") and not native
             else None
         )
 

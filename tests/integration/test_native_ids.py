@@ -1,0 +1,208 @@
+"""A team's own keys: uuid ids on PostgreSQL and integer ids, bound in their own type."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("sqlalchemy", reason="the sql extra is not installed")
+
+from sqlalchemy import Engine, create_engine, event, insert, text
+
+from artist_dashboard import DashboardOptions, FixedClock, UserNotFound, build_dashboard
+from artist_dashboard.demo import DEMO_NOW, DEMO_USER_ID, demo_dashboard, demo_records
+from artist_dashboard.sql import (
+    DashboardTables,
+    MappingError,
+    SqlStore,
+    TableMap,
+    dashboard_tables,
+    load_records_into,
+    maintain,
+)
+from artist_dashboard.wire import to_json
+
+NOW = datetime(2026, 6, 8, tzinfo=UTC)
+
+
+def team_tables(id_type: str) -> DashboardTables:
+    """The team of the adoption issue: its own names, and its own key type."""
+    return dashboard_tables(
+        users=TableMap("accounts", {"id": "account_id", "stage_name": "display_name"}),
+        posts=TableMap("media_items", {"author_id": "owner_id", "post_type": "kind"}),
+        post_collaborators=TableMap("media_credits", {"post_id": "media_id"}),
+        follows=TableMap("subscriptions", {"follower_id": "subscriber_id", "created_at": "since"}),
+        id_type=id_type,
+    )
+
+
+def as_uuid(original: str) -> str:
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, original))
+
+
+def insert_demo(engine: Engine, target: DashboardTables, new_id: Any) -> None:
+    """The demo's records with every id replaced by `new_id(id)`, written through the tables."""
+    users, posts, follows = demo_records()
+    target.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(
+            insert(target.users),
+            [
+                {"id": new_id(u.id), "name": u.name, "stage_name": u.stage_name, "bio": u.bio}
+                | {"avatar": u.avatar, "cover_image": u.cover_image, "is_verified": u.is_verified}
+                for u in users
+            ],
+        )
+        conn.execute(
+            insert(target.posts),
+            [
+                {
+                    "id": new_id(p.id),
+                    "author_id": new_id(p.author_id),
+                    "created_at": p.created_at,
+                    "content": p.content,
+                    "post_type": p.post_type,
+                    "thumbnail_url": p.thumbnail_url,
+                    "display_url": p.display_url,
+                    "is_deleted": p.is_deleted,
+                    **{k: getattr(p, k) for k in ("view_count", "play_count", "likes_count")},
+                    **{k: getattr(p, k) for k in ("comments_count", "saves_count", "shares_count")},
+                }
+                for p in posts
+            ],
+        )
+        credits = [
+            {"post_id": new_id(p.id), "user_id": new_id(c), "author_id": new_id(p.author_id)}
+            for p in posts
+            for c in p.collaborator_ids
+        ]
+        if credits:
+            conn.execute(insert(target.post_collaborators), credits)
+        conn.execute(
+            insert(target.follows),
+            [
+                {
+                    "follower_id": new_id(f.follower_id),
+                    "followee_id": new_id(f.followee_id),
+                    "created_at": f.created_at,
+                }
+                for f in follows
+            ],
+        )
+
+
+@pytest.fixture
+def postgres(postgres_admin_url: str, tmp_path: Path) -> Iterator[Engine]:
+    """A fresh PostgreSQL database for one test."""
+    name = f"native_{tmp_path.name[-20:].replace('-', '_').lower()}"
+    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    made = create_engine(postgres_admin_url.rsplit("/", 1)[0] + f"/{name}")
+    yield made
+    made.dispose()
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def demo_with(new_id: Any) -> str:
+    """The demo dashboard's JSON with every id replaced as `insert_demo` replaced them."""
+    json = to_json(demo_dashboard())
+    users, posts, follows = demo_records()
+    for original in (
+        {u.id for u in users} | {p.id for p in posts} | {f.follower_id for f in follows}
+    ):
+        json = json.replace(f'"{original}"', f'"{new_id(original)}"')
+    return json
+
+
+@pytest.mark.postgres
+def test_uuid_ids_are_read_and_every_lookup_uses_an_index(postgres: Engine) -> None:
+    """With uuid keys the demo reads back exactly (ids as their canonical text), and every
+    statement of a build, bound as uuid, can be answered from the team's indexes: with
+    sequential scans switched off, no plan scans a table."""
+    target = team_tables("uuid")
+    insert_demo(postgres, target, as_uuid)
+    store = SqlStore(postgres, target)
+    statements: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    event.listen(postgres, "before_cursor_execute", capture)
+    built = build_dashboard(as_uuid(DEMO_USER_ID), store.repos, FixedClock(DEMO_NOW))
+    event.remove(postgres, "before_cursor_execute", capture)
+    assert to_json(built) == demo_with(as_uuid)
+    assert statements
+    with postgres.connect() as conn:
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        for statement, parameters in statements:
+            plan = conn.exec_driver_sql("EXPLAIN " + statement, parameters).scalars().all()
+            shown = "\n".join(plan)
+            assert "Seq Scan" not in shown, f"{statement}\n{shown}"
+
+
+@pytest.mark.postgres
+def test_an_id_that_cannot_be_a_uuid_is_no_such_user(postgres: Engine) -> None:
+    """A token's id that is not the canonical text of a UUID (not one, upper case) is "no such
+    user" without an error from the database; the canonical text finds the user."""
+    target = team_tables("uuid")
+    insert_demo(postgres, target, as_uuid)
+    repos = SqlStore(postgres, target).repos
+    known = as_uuid(DEMO_USER_ID)
+    for stranger in ("not-a-uuid", known.upper(), "{" + known + "}", "1" * 600):
+        with pytest.raises(UserNotFound):
+            build_dashboard(stranger, repos, FixedClock(NOW))
+    assert build_dashboard(known, repos, FixedClock(NOW)).profile.id == known
+
+
+def test_integer_ids_order_as_their_text(tmp_path: Path) -> None:
+    """With integer keys, ties still break by id as SPEC §4 orders strings: post 9 ranks above
+    post 10, and follower 9 above follower 10; a non-canonical number names no one."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'team.db'}")
+    target = team_tables("integer")
+    target.metadata.create_all(engine)
+    at = NOW - timedelta(days=1)
+    with engine.begin() as conn:
+        conn.execute(insert(target.users), [{"id": "1", "name": "A"}])
+        conn.execute(
+            insert(target.posts),
+            [{"id": n, "author_id": "1", "created_at": at, "likes_count": 3} for n in ("9", "10")],
+        )
+        conn.execute(
+            insert(target.follows),
+            [{"follower_id": n, "followee_id": "1", "created_at": at} for n in ("9", "10")],
+        )
+    repos = SqlStore(engine, target).repos
+    dashboard = build_dashboard("1", repos, FixedClock(NOW))
+    assert [p.id for p in dashboard.top_content] == ["9", "10"]
+    followers = [a.user.id for a in dashboard.recent_activity if a.user is not None]
+    assert followers == ["9", "10"]
+    # With room for one, the store itself must pick by the text order, not the number's.
+    first = DashboardOptions(top_content_limit=1, recent_activity_limit=1)
+    dashboard = build_dashboard("1", repos, FixedClock(NOW), first)
+    assert [p.id for p in dashboard.top_content] == ["9"]
+    assert [a.user.id for a in dashboard.recent_activity if a.user is not None] == ["9"]
+    for stranger in ("01", "+1", "1.0", "x", "99999999999999999999"):
+        with pytest.raises(UserNotFound):
+            build_dashboard(stranger, repos, FixedClock(NOW))
+
+
+def test_what_needs_text_ids_says_so(tmp_path: Path) -> None:
+    """Loading, the maintained aggregates and an unknown id type are refused up front."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'team.db'}")
+    target = team_tables("integer")
+    with pytest.raises(MappingError, match="loading needs text ids"):
+        load_records_into(engine, target=target)
+    with pytest.raises(MappingError, match="maintained aggregates needs text ids"):
+        maintain(engine, target)
+    with pytest.raises(MappingError, match="id_type is one of"):
+        team_tables("ulid")
