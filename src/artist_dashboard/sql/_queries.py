@@ -66,11 +66,9 @@ class Queries:
                 days.c.day > bindparam("first_day"),
                 days.c.day < bindparam("last_day"),
             )
+        # The tables as the store reads them (through their mapping's query, if any).
         users, posts, collaborators, follows = (
-            tables.users,
-            tables.posts,
-            tables.post_collaborators,
-            tables.follows,
+            tables.readable(role) for role in ("users", "posts", "post_collaborators", "follows")
         )
         u, p, c, f = users.c, posts.c, collaborators.c, follows.c
 

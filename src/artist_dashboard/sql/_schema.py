@@ -6,12 +6,14 @@ the library's keys (``posts.c.author_id``) whatever they are called in the datab
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
+import attrs
 from attrs import field, frozen
 from sqlalchemy import (
     BigInteger,
@@ -32,6 +34,7 @@ from sqlalchemy import (
     cast,
     collate,
     select,
+    type_coerce,
     union,
 )
 from sqlalchemy.dialects.postgresql import UUID as PostgresUuid
@@ -39,7 +42,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
-from sqlalchemy.sql.selectable import CompoundSelect
+from sqlalchemy.sql.selectable import CompoundSelect, FromClause
 from sqlalchemy.types import TypeEngine
 
 from .._core import rules
@@ -176,12 +179,22 @@ class TableMap:
 
     `columns` maps the library's column names (``author_id``, ``play_count``…) to yours. The
     one optional column, ``post_collaborators.author_id``, maps to None when your table has no
-    such column.
+    such column. For the core tables, `derived`, `where` and `extra_columns` say what a view
+    would otherwise have to: a key computed from your columns (a liveness rule, a value
+    translated), or only some rows (the credits of one role).
     """
 
     name: str
     columns: Mapping[str, str | None] = field(factory=dict)
     schema: str | None = None
+    #: Columns of your table that no library key names, for `derived` and `where` to use:
+    #: their names and SQLAlchemy types (``{"hidden_until": DateTime(timezone=True)}``).
+    extra_columns: Mapping[str, Any] = field(factory=dict)
+    #: Library keys your table has no column for, computed from its columns: each key's
+    #: function of the `Table` gives a SQL expression (ids cannot be derived).
+    derived: Mapping[str, Callable[[Table], ColumnElement[Any]]] = field(factory=dict)
+    #: Only the rows this condition (a function of the `Table`) keeps are read.
+    where: Callable[[Table], ColumnElement[bool]] | None = None
 
 
 class MappingError(DashboardError):
@@ -190,9 +203,15 @@ class MappingError(DashboardError):
 
 
 def require_text_ids(target: DashboardTables, work: str) -> None:
-    """`MappingError` unless the tables' ids are text: `work` does not handle native keys."""
+    """`MappingError` unless the tables are plain (text ids, read as they are): `work` does
+    not handle native keys, derived keys or filtered rows."""
     if target.id_type != "text":
         raise MappingError(f"{work} needs text ids; these tables' ids are {target.id_type}")
+    if target.read_as:
+        raise MappingError(
+            f"{work} needs tables read as they are; these derive keys or filter rows "
+            f"({', '.join(sorted(target.read_as))})"
+        )
 
 
 #: The columns a table may go without (map them to None).
@@ -200,8 +219,28 @@ OPTIONAL_KEYS = frozenset({"author_id"})
 
 
 def _check_keys(role: str, where: TableMap, table: Table) -> None:
-    """Every key `where` maps is one of `table`'s (or an optional one), mapped to a name."""
-    known = sorted({*table.c.keys(), *(OPTIONAL_KEYS & set(where.columns))})
+    """Every key `where` maps or derives is one of the library table's (or an optional one),
+    mapped to a name; no id is derived; no extra column takes a mapped column's name."""
+    extra = set(where.extra_columns)
+    known = sorted({*table.c.keys(), *where.derived, *(OPTIONAL_KEYS & set(where.columns))} - extra)
+    for key in where.derived:
+        # The library's own keys of the table (derived keys have no column in `table`); the
+        # default tables exist by then, as no mapping derives anything while they are made.
+        library = set(getattr(tables, role).c.keys())
+        if key not in library:
+            close = difflib.get_close_matches(key, sorted(library), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise MappingError(
+                f"{role} ({where.name}): derived {key!r} is not a key of the library's {role} "
+                f"table{hint}"
+            )
+        if key == "id" or key.endswith("_id"):
+            raise MappingError(f"{role} ({where.name}): {key!r} is an id; ids cannot be derived")
+        if key in where.columns:
+            raise MappingError(f"{role} ({where.name}): {key!r} is both mapped and derived")
+    taken = {c.name for k, c in table.c.items() if k not in extra}
+    for clash in sorted(extra & taken):
+        raise MappingError(f"{role} ({where.name}): extra column {clash!r} is a mapped column")
     for key, name in where.columns.items():
         if key not in known:
             close = difflib.get_close_matches(key, known, n=1)
@@ -237,6 +276,21 @@ class DashboardTables:
     #: The type of the core tables' id columns: "text" (the library's own), "uuid" or
     #: "integer" (a team's native keys; see `dashboard_tables`).
     id_type: str = "text"
+    #: The core tables read through a query rather than as they are: those whose mapping
+    #: derives keys, filters rows or names extra columns (see `readable`).
+    read_as: Mapping[str, FromClause] = field(factory=dict)
+
+    def readable(self, role: str) -> FromClause:
+        """What the store reads for a core table (``"posts"``…): the table itself, or the
+        query that derives its keys and keeps its rows, with the library's keys as columns."""
+        found: FromClause = self.read_as.get(role, getattr(self, role))
+        return found
+
+    @property
+    def plain(self) -> bool:
+        """True when every table is read as it is, ids are text: what `load`, the rollup,
+        the maintained aggregates and the analytics sources need."""
+        return self.id_type == "text" and not self.read_as
 
     @property
     def core(self) -> tuple[Table, Table, Table, Table]:
@@ -296,80 +350,78 @@ def dashboard_tables(
     def col(where: TableMap, key: str, *args: Any, **kwargs: Any) -> Column[Any]:
         return Column(where.columns.get(key) or key, *args, key=key, **kwargs)
 
+    def core(where: TableMap, *parts: Any) -> Table:
+        """One core table: its columns but the derived ones, and its extra columns."""
+        kept = [
+            part for part in parts if not (isinstance(part, Column) and part.key in where.derived)
+        ]
+        extras = [Column(name, kind, key=name) for name, kind in where.extra_columns.items()]
+        return Table(where.name, metadata, *kept, *extras, schema=where.schema)
+
     def text(where: TableMap, key: str) -> Column[Any]:
         return col(where, key, Text, server_default="")
 
     def counter(key: str) -> Column[Any]:
         return col(posts, key, BigInteger, server_default="0")
 
-    user_table = Table(
-        users.name,
-        metadata,
+    user_table = core(
+        users,
         col(users, "id", ident, primary_key=True),
         *(text(users, k) for k in ("name", "stage_name", "bio", "avatar", "cover_image")),
         col(users, "is_verified", Boolean, server_default="0"),
-        schema=users.schema,
     )
-    post_table = Table(
-        posts.name,
-        metadata,
+    post_table = core(
+        posts,
         col(posts, "id", ident, primary_key=True),
         col(posts, "author_id", ident, nullable=False),
         *(text(posts, k) for k in ("post_type", "content", "thumbnail_url", "display_url")),
         *(counter(k) for k in rules.POST_COUNTERS),
         col(posts, "created_at", UtcDateTime, nullable=False),
         col(posts, "is_deleted", Boolean, server_default="0"),
-        schema=posts.schema,
     )
     # The post's author, repeated beside each collaborator, lets count_collaborations read
     # only the artist's own collaborator rows instead of probing every post of the artist.
     knows_author = post_collaborators.columns.get("author_id", "author_id") is not None
-    collaborator_table = Table(
-        post_collaborators.name,
-        metadata,
+    collaborator_table = core(
+        post_collaborators,
         col(post_collaborators, "post_id", ident, nullable=False),
         col(post_collaborators, "user_id", ident, nullable=False),
         *([col(post_collaborators, "author_id", ident, nullable=False)] if knows_author else []),
         PrimaryKeyConstraint("post_id", "user_id"),
-        schema=post_collaborators.schema,
     )
-    follow_table = Table(
-        follows.name,
-        metadata,
+    follow_table = core(
+        follows,
         col(follows, "follower_id", ident, nullable=False),
         col(follows, "followee_id", ident, nullable=False),
         col(follows, "created_at", UtcDateTime, nullable=False),
         PrimaryKeyConstraint("follower_id", "followee_id"),
-        schema=follows.schema,
     )
     p, c, f = post_table.c, collaborator_table.c, follow_table.c
+    # Each index over the columns its table has: one over a derived key is not declared.
     # post_totals: the whole aggregate is answered from this index, without the table.
-    Index(
+    _declare(
         f"ix_{posts.name}_author_totals",
-        p.author_id,
-        p.is_deleted,
-        p.created_at,
-        *(p[k] for k in rules.POST_COUNTERS),
+        lambda: (p.author_id, p.is_deleted, p.created_at, *(p[k] for k in rules.POST_COUNTERS)),
     )
     # top_posts: the author's posts already in ranking order.
-    Index(
+    _declare(
         f"ix_{posts.name}_author_rank",
-        p.author_id,
-        score_expression(post_table),
-        p.created_at,
-        p.id,
+        lambda: (p.author_id, score_expression(post_table), p.created_at, p.id),
     )
     # count_collaborations: probing a shared post by id reads its author and liveness from
     # the index alone (PostgreSQL: index-only; the heap fetch was most of the probe's cost).
-    Index(f"ix_{posts.name}_id_live", p.id, p.author_id, p.is_deleted, p.created_at)
+    _declare(f"ix_{posts.name}_id_live", lambda: (p.id, p.author_id, p.is_deleted, p.created_at))
     # recent_posts: the author's posts by time.
-    Index(f"ix_{posts.name}_author_created", p.author_id, p.created_at, p.id)
+    _declare(f"ix_{posts.name}_author_created", lambda: (p.author_id, p.created_at, p.id))
     # count_collaborations: the posts that list a user, and the collaborators of an author.
     Index(f"ix_{post_collaborators.name}_user", c.user_id, c.post_id)
     if knows_author:
         Index(f"ix_{post_collaborators.name}_author", c.author_id, c.post_id, c.user_id)
     # followers, new followers, recent followers: a range of one followee's follows by time.
-    Index(f"ix_{follows.name}_followee_created", f.followee_id, f.created_at, f.follower_id)
+    _declare(
+        f"ix_{follows.name}_followee_created",
+        lambda: (f.followee_id, f.created_at, f.follower_id),
+    )
     sources = _source_tables(sources_metadata, col, view_events, play_events, engagement_events)
     made = DashboardTables(
         metadata,
@@ -385,9 +437,49 @@ def dashboard_tables(
     )
     maps = [users, posts, post_collaborators, follows, view_events, play_events]
     maps += [engagement_events, daily, earnings]
+    read_as: dict[str, FromClause] = {}
     for role, where in zip(TABLE_ROLES, maps, strict=True):
-        _check_keys(role, where, getattr(made, role))
-    return made
+        table = getattr(made, role)
+        _check_keys(role, where, table)
+        if where.derived or where.where is not None or where.extra_columns:
+            if role not in TABLE_ROLES[:4]:
+                raise MappingError(
+                    f"{role} ({where.name}): derived keys, filters and extra columns are for "
+                    "the core tables (users, posts, post_collaborators, follows)"
+                )
+            read_as[role] = _read_as(role, where, table)
+    return attrs.evolve(made, read_as=read_as) if read_as else made
+
+
+def _declare(name: str, parts: Callable[[], tuple[Any, ...]]) -> None:
+    """Declare an index, unless one of its columns is a derived key (no column to index)."""
+    with contextlib.suppress(KeyError, AttributeError):
+        Index(name, *parts())
+
+
+def _read_as(role: str, where: TableMap, table: Table) -> FromClause:
+    """The query the store reads for a table with derived keys, a filter or extra columns:
+    the library's keys as its columns, only the rows `where.where` keeps."""
+    keys = [column.key for column in table.c if column.key not in where.extra_columns]
+    parts: list[ColumnElement[Any]] = [table.c[k].label(k) for k in keys]
+    for key, make in where.derived.items():
+        try:
+            expression = make(table)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise MappingError(
+                f"{role} ({where.name}): derived {key!r} cannot be made: {exc!r}"
+            ) from None
+        # Typed as the library's own column, so its values read back the same way.
+        parts.append(type_coerce(expression, getattr(tables, role).c[key].type).label(key))
+    query = select(*parts)
+    if where.where is not None:
+        try:
+            query = query.where(where.where(table))
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise MappingError(
+                f"{role} ({where.name}): the filter cannot be made: {exc!r}"
+            ) from None
+    return query.subquery(f"{where.name}_read")
 
 
 #: `dashboard_tables`' arguments, which are `DashboardTables`' fields: each library table.
@@ -497,7 +589,7 @@ def _wide_postgres(element: wide, compiler: SQLCompiler, **kw: Any) -> str:
     return f"CAST({compiler.process(element.clauses, **kw)} AS NUMERIC)"
 
 
-def score_expression(posts: Table) -> ColumnElement[Any]:
+def score_expression(posts: FromClause) -> ColumnElement[Any]:
     """``rules.engagement_score`` in SQL: the sum of the clamped `rules.SCORE_COUNTERS`.
 
     Summed in NUMERIC on PostgreSQL, so four counters near 2^63 never make a write to

@@ -227,11 +227,11 @@ class SqlStore:
                     "the database does not match the tables the store was given: "
                     + "; ".join(problems)
                 )
-            native = tables.id_type != "text"
+            native = not tables.plain
             if native and (sources or maintained):
                 raise MappingError(
-                    f"{tables.id_type} ids: the analytics sources and the maintained aggregates "
-                    "need text ids (docs/sql.md, native ids)"
+                    "the analytics sources and the maintained aggregates need plain tables: "
+                    "text ids, no derived keys or filters (docs/sql.md)"
                 )
             _warn_missing_indexes(conn, tables)
             snapshot_there = len(existing(conn, snapshot)) == len(snapshot)
