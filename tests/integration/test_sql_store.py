@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 pytest.importorskip("sqlalchemy", reason="the sql extra is not installed")
@@ -149,6 +150,28 @@ def test_native_id_columns_need_their_id_type(engine: Engine) -> None:
         )
     with pytest.raises(MappingError, match=rf"users.id \(for id\) is {native}; .* id_type"):
         SqlStore(engine)
+
+
+def test_a_viewer_of_one_source_counts_once(engine: Engine) -> None:
+    """With only the play events configured, someone who played twice is one non-follower —
+    read whole and through the ports alike (found by the kit: a UNION of one query is that
+    query, without its DISTINCT)."""
+    from artist_dashboard import PostEvent
+    from artist_dashboard.sql import Sources
+
+    plays = [
+        PostEvent(id=f"e{n}", post_id="p", created_at=NOW, kind="play", user_id=viewer)
+        for n, viewer in enumerate(["b", "b", None])
+    ]
+    load_records_into(
+        engine,
+        [User(id="a"), User(id="b")],
+        [Post(id="p", author_id="a", created_at=NOW)],
+        sources=Sources(events=plays, event_sources={"post_play_events"}),
+    )
+    repos = SqlStore(engine).repos
+    for read in (repos, attrs.evolve(repos, whole=None)):
+        assert build_dashboard("a", read, CLOCK).audience.non_followers == 1
 
 
 def test_text_in_an_integer_column_on_sqlite_counts_zero(tmp_path: Path) -> None:

@@ -142,7 +142,9 @@ class AnalyticsQueries:
         if viewers:
             # Each viewer once (UNION), then the followers taken out: one probe per person,
             # not per event.
-            seen = union(*viewers).subquery("seen")
+            # (UNION of one query is that query: DISTINCT then, else a person counts per event.)
+            once = union(*viewers) if len(viewers) > 1 else viewers[0].distinct()
+            seen = once.subquery("seen")
             f = tables.follows.c
             self.non_followers = (
                 select(func.count())

@@ -150,11 +150,12 @@ class Dataset:
                 for f in self.follows
             ),
         ]
-        sources = {
-            "events": self.events,
-            "daily rows": self.daily,
-            "earnings": self.earnings,
-        }
+        lines += [
+            f"  {e.kind} {e.id!r} of post {e.post_id!r} by {e.user_id!r} at "
+            f"{format_instant(e.created_at)}"
+            for e in self.events or ()
+        ]
+        sources = {"daily rows": self.daily, "earnings": self.earnings}
         lines += [f"  {len(v)} {k}" for k, v in sources.items() if v is not None]
         return "\n".join(lines)
 
