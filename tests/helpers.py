@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import random
 import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -73,3 +75,46 @@ def write_all(folder: Path, docs: Documents, seed: int = 0) -> Path:
                 doc = {k: _extended_source(k, v, rng) for k, v in row.items()}
                 out.write(json.dumps(doc, ensure_ascii=False) + "\n")
     return folder
+
+
+@contextmanager
+def fresh_postgres_database(admin_url: str, name: str, **engine_options: Any) -> Iterator[Any]:
+    """An `Engine` on a PostgreSQL database made for one test, dropped after it."""
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    made = create_engine(admin_url.rsplit("/", 1)[0] + f"/{name}", **engine_options)
+    try:
+        yield made
+    finally:
+        made.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def assert_no_table_scanned(engine: Any, build: Callable[[], object]) -> None:
+    """Run `build`, then EXPLAIN every SELECT it sent with sequential scans switched off: a
+    plan that still scans a table has no index that can serve it (PostgreSQL)."""
+    from sqlalchemy import event
+
+    statements: list[tuple[str, Any]] = []
+
+    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        build()
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert statements
+    with engine.connect() as conn:
+        conn.exec_driver_sql("SET enable_seqscan = off")
+        for statement, parameters in statements:
+            plan = "\n".join(conn.exec_driver_sql("EXPLAIN " + statement, parameters).scalars())
+            assert "Seq Scan" not in plan, f"{statement}\n{plan}"

@@ -19,11 +19,9 @@ from sqlalchemy import (
     Text,
     case,
     create_engine,
-    event,
     func,
     insert,
     or_,
-    text,
 )
 
 from artist_dashboard import FixedClock, build_dashboard
@@ -35,6 +33,8 @@ from artist_dashboard.sql import (
     load_records_into,
     maintain,
 )
+
+from ..helpers import assert_no_table_scanned, fresh_postgres_database
 
 #: The team's own words for post types, and the app's.
 KINDS = {"track": "audio", "clip": "video", "photo": "image", "note": "text"}
@@ -77,16 +77,8 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         return
     admin_url: str = request.getfixturevalue("postgres_admin_url")
     name = f"derived_{tmp_path.name[-20:].replace('-', '_').lower()}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    made = create_engine(admin_url.rsplit("/", 1)[0] + f"/{name}")
-    yield made
-    made.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_postgres_database(admin_url, name) as made:
+        yield made
 
 
 def fill(engine: Engine, target: Any, key: Any = str) -> None:
@@ -156,20 +148,7 @@ def test_the_derived_reads_still_use_the_teams_indexes(engine: Engine) -> None:
     target = team_tables()
     fill(engine, target)
     store = SqlStore(engine, target)
-    statements: list[tuple[str, Any]] = []
-
-    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append((statement, parameters))
-
-    event.listen(engine, "before_cursor_execute", capture)
-    build_dashboard("a", store.repos, FixedClock(NOW))
-    event.remove(engine, "before_cursor_execute", capture)
-    with engine.connect() as conn:
-        conn.exec_driver_sql("SET enable_seqscan = off")
-        for statement, parameters in statements:
-            plan = "\n".join(conn.exec_driver_sql("EXPLAIN " + statement, parameters).scalars())
-            assert "Seq Scan" not in plan, f"{statement}\n{plan}"
+    assert_no_table_scanned(engine, lambda: build_dashboard("a", store.repos, FixedClock(NOW)))
 
 
 def test_a_wrong_derived_mapping_is_named_at_once(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("sqlalchemy", reason="the sql extra is not installed")
 
-from sqlalchemy import Engine, create_engine, event, insert, text
+from sqlalchemy import Engine, create_engine, insert
 
 from artist_dashboard import DashboardOptions, FixedClock, UserNotFound, build_dashboard
 from artist_dashboard.demo import DEMO_NOW, DEMO_USER_ID, demo_dashboard, demo_records
@@ -26,6 +26,8 @@ from artist_dashboard.sql import (
     maintain,
 )
 from artist_dashboard.wire import to_json
+
+from ..helpers import assert_no_table_scanned, fresh_postgres_database
 
 NOW = datetime(2026, 6, 8, tzinfo=UTC)
 
@@ -100,16 +102,8 @@ def insert_demo(engine: Engine, target: DashboardTables, new_id: Any) -> None:
 def postgres(postgres_admin_url: str, tmp_path: Path) -> Iterator[Engine]:
     """A fresh PostgreSQL database for one test."""
     name = f"native_{tmp_path.name[-20:].replace('-', '_').lower()}"
-    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    made = create_engine(postgres_admin_url.rsplit("/", 1)[0] + f"/{name}")
-    yield made
-    made.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with fresh_postgres_database(postgres_admin_url, name) as made:
+        yield made
 
 
 def demo_with(new_id: Any) -> str:
@@ -131,23 +125,14 @@ def test_uuid_ids_are_read_and_every_lookup_uses_an_index(postgres: Engine) -> N
     target = team_tables("uuid")
     insert_demo(postgres, target, as_uuid)
     store = SqlStore(postgres, target)
-    statements: list[tuple[str, Any]] = []
-
-    def capture(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
-        if statement.lstrip().upper().startswith("SELECT"):
-            statements.append((statement, parameters))
-
-    event.listen(postgres, "before_cursor_execute", capture)
-    built = build_dashboard(as_uuid(DEMO_USER_ID), store.repos, FixedClock(DEMO_NOW))
-    event.remove(postgres, "before_cursor_execute", capture)
-    assert to_json(built) == demo_with(as_uuid)
-    assert statements
-    with postgres.connect() as conn:
-        conn.exec_driver_sql("SET enable_seqscan = off")
-        for statement, parameters in statements:
-            plan = conn.exec_driver_sql("EXPLAIN " + statement, parameters).scalars().all()
-            shown = "\n".join(plan)
-            assert "Seq Scan" not in shown, f"{statement}\n{shown}"
+    built: list[Any] = []
+    assert_no_table_scanned(
+        postgres,
+        lambda: built.append(
+            build_dashboard(as_uuid(DEMO_USER_ID), store.repos, FixedClock(DEMO_NOW))
+        ),
+    )
+    assert to_json(built[0]) == demo_with(as_uuid)
 
 
 @pytest.mark.postgres

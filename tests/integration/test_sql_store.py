@@ -35,6 +35,8 @@ from artist_dashboard.sql import (
     tables,
 )
 
+from ..helpers import fresh_postgres_database
+
 NOW = datetime(2026, 6, 8, tzinfo=UTC)
 CLOCK = FixedClock(NOW)
 
@@ -49,24 +51,12 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
         yield made
         made.dispose()
         return
-    from sqlalchemy import text
-
     admin_url: str = request.getfixturevalue("postgres_url")
     name = f"t_{tmp_path.name[-20:].replace('-', '_').lower()}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
     # A session time zone far from UTC: the store must not depend on the server's setting.
-    made = create_engine(
-        admin_url.rsplit("/", 1)[0] + f"/{name}",
-        connect_args={"options": "-c timezone=America/New_York"},
-    )
-    yield made
-    made.dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    options = {"options": "-c timezone=America/New_York"}
+    with fresh_postgres_database(admin_url, name, connect_args=options) as made:
+        yield made
 
 
 def test_demo_reads_back_identically(engine: Engine) -> None:

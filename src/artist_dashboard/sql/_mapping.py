@@ -109,27 +109,26 @@ def _table_map(file: Path, role: str, entry: Any) -> TableMap:
     return TableMap(name, mapped, schema)
 
 
+#: Column types by the family the store reads them as, most specific first.
+_FAMILIES: tuple[tuple[type[Any], str], ...] = (
+    (UuidId, "uuid"),
+    (Uuid, "uuid"),
+    (IntegerId, "integer"),
+    (UtcDateTime, "timestamp"),
+    (DateTime, "timestamp"),
+    (Date, "date"),
+    (Boolean, "boolean"),
+    (Integer, "integer"),
+    (Numeric, "decimal"),
+    (String, "text"),
+    (NullType, "any"),
+)
+
+
 def _kind(column_type: TypeEngine[Any]) -> str:
     """A column type's family, as the store reads it."""
-    if isinstance(column_type, UuidId | Uuid):
-        return "uuid"
-    if isinstance(column_type, IntegerId):
-        return "integer"
-    if isinstance(column_type, UtcDateTime | DateTime):
-        return "timestamp"
-    if isinstance(column_type, Date):
-        return "date"
-    if isinstance(column_type, Boolean):
-        return "boolean"
-    if isinstance(column_type, Integer):
-        return "integer"
-    if isinstance(column_type, Numeric):
-        return "decimal"
-    if isinstance(column_type, String):
-        return "text"
-    if isinstance(column_type, NullType):
-        return "any"
-    return str(column_type).lower()
+    found = (family for kind, family in _FAMILIES if isinstance(column_type, kind))
+    return next(found, str(column_type).lower())
 
 
 #: What each family of the library's columns may be in the database (SQLite keeps text for
