@@ -25,10 +25,7 @@ def _text(value: object, self_: Any, attribute: attrs.Attribute[Any]) -> str:
     kind = type(self_).__name__.lower()
     corrected(
         f"{kind}.{attribute.name}",
-        lambda: (
-            f"{kind} {getattr(self_, 'id', '?')}: {attribute.name} {value!r} "
-            "replaced by an empty string"
-        ),
+        lambda: f"{kind} {_name_of(self_)}: {attribute.name} {value!r} replaced by an empty string",
     )
     return ""
 
@@ -52,7 +49,7 @@ def _flag(value: object, self_: Any, attribute: attrs.Attribute[Any]) -> bool:
     kind = type(self_).__name__.lower()
     corrected(
         f"{kind}.{attribute.name}",
-        lambda: f"{kind} {getattr(self_, 'id', '?')}: {attribute.name} {value!r} read as false",
+        lambda: f"{kind} {_name_of(self_)}: {attribute.name} {value!r} read as false",
     )
     return False
 
