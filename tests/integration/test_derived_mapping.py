@@ -191,3 +191,36 @@ def test_the_adoption_teams_schema_needs_no_view(engine: Engine) -> None:
     assert artist.stats.collaborations_count == 1
     assert {p.post_type for p in artist.top_content} == {"audio", "text", "live"}
     assert artist.top_content[0].id == key("live-track")
+
+
+TEAM_FILE = """
+[posts]
+name = "media_items"
+columns = { author_id = "owner_id" }
+extra_columns = { removed = "boolean", hidden_until = "timestamp", kind = "text" }
+derived = { is_deleted = "removed OR hidden_until > CURRENT_TIMESTAMP", post_type = \"\"\"
+  CASE kind WHEN 'track' THEN 'audio' WHEN 'clip' THEN 'video' WHEN 'photo' THEN 'image'
+  WHEN 'note' THEN 'text' ELSE kind END\"\"\" }
+
+[post_collaborators]
+name = "media_credits"
+columns = { post_id = "media_id", user_id = "account_id", author_id = false }
+extra_columns = { role = "text" }
+where = "role = 'feature'"
+"""
+
+
+def test_a_mapping_file_says_the_same_in_sql(engine: Engine, tmp_path: Path) -> None:
+    """The same mapping written as a TOML file, its expressions in SQL, gives the same figures
+    as the one written with SQLAlchemy expressions."""
+    from artist_dashboard.sql import read_mapping
+
+    fill(engine, team_tables())
+    mapping = tmp_path / "mapping.toml"
+    mapping.write_text(TEAM_FILE)
+    from_file = SqlStore(engine, read_mapping(mapping)).repos
+    from_code = SqlStore(engine, team_tables()).repos
+    for user in ("a", "b", "c"):
+        got = build_dashboard(user, from_file, FixedClock(NOW))
+        assert got == build_dashboard(user, from_code, FixedClock(NOW))
+    assert build_dashboard("a", from_file, FixedClock(NOW)).stats.posts_count == 3

@@ -13,7 +13,16 @@ table, schema and columns (the keys are `dashboard_tables`' arguments)::
     columns = { post_id = "media_id", user_id = "account_id", author_id = false }
 
 ``false`` maps an optional column (``author_id``) to nothing; a top-level ``id_type = "uuid"``
-(or ``"integer"``) says the core tables' ids are native keys. `schema_problems` then says, in
+(or ``"integer"``) says the core tables' ids are native keys. A core table may also name
+``extra_columns`` (name = type), ``derived`` keys (key = an SQL expression over its columns)
+and a ``where`` condition, as `TableMap` takes them::
+
+    [posts]
+    name = "media_items"
+    extra_columns = { removed = "boolean", hidden_until = "timestamp", kind = "text" }
+    derived = { is_deleted = "removed OR hidden_until > now()" }
+
+The SQL is the operator's own, as a view's definition would be. `schema_problems` then says, in
 one sentence each, where a database does not match: a missing table or column, a column of a
 type the store cannot read.
 """
@@ -21,10 +30,12 @@ type the store cannot read.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Connection,
     Date,
@@ -33,9 +44,13 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    Text,
     Uuid,
     inspect,
+    literal_column,
+    text,
 )
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import NullType, TypeEngine
 
 from ._schema import (
@@ -50,7 +65,16 @@ from ._schema import (
     tables,
 )
 
-_TABLE_FIELDS = {"name", "schema", "columns"}
+_TABLE_FIELDS = {"name", "schema", "columns", "extra_columns", "derived", "where"}
+#: The types an extra column may be given in a mapping file.
+_EXTRA_TYPES: dict[str, Any] = {
+    "text": Text,
+    "boolean": Boolean,
+    "integer": BigInteger,
+    "decimal": Numeric,
+    "timestamp": lambda: DateTime(timezone=True),
+    "date": Date,
+}
 
 
 def read_mapping(path: str | Path) -> DashboardTables:
@@ -85,7 +109,8 @@ def _table_map(file: Path, role: str, entry: Any) -> TableMap:
     unknown = set(entry) - _TABLE_FIELDS
     if unknown:
         raise MappingError(
-            f"{file}: [{role}] has {', '.join(sorted(unknown))}; it takes name, schema, columns"
+            f"{file}: [{role}] has {', '.join(sorted(unknown))}; it takes "
+            f"{', '.join(sorted(_TABLE_FIELDS))}"
         )
     default_name = getattr(tables, role).name
     name, schema = entry.get("name", default_name), entry.get("schema")
@@ -106,7 +131,46 @@ def _table_map(file: Path, role: str, entry: Any) -> TableMap:
             raise MappingError(
                 f"{file}: [{role}] columns.{key} must be a column name (or false for none)"
             )
-    return TableMap(name, mapped, schema)
+    extra = _strings(file, role, entry, "extra_columns")
+    unknown_types = {k: v for k, v in extra.items() if v not in _EXTRA_TYPES}
+    for key, kind in unknown_types.items():
+        raise MappingError(
+            f"{file}: [{role}] extra_columns.{key} is {kind!r}; the types are "
+            f"{', '.join(_EXTRA_TYPES)}"
+        )
+    derived = {
+        key: _sql_expression(sql) for key, sql in _strings(file, role, entry, "derived").items()
+    }
+    condition = entry.get("where")
+    if condition is not None and (not isinstance(condition, str) or not condition.strip()):
+        raise MappingError(f"{file}: [{role}] where must be an SQL condition")
+    return TableMap(
+        name,
+        mapped,
+        schema,
+        extra_columns={k: _EXTRA_TYPES[v]() for k, v in extra.items()},
+        derived=derived,
+        where=_sql_condition(condition) if condition else None,
+    )
+
+
+def _strings(file: Path, role: str, entry: dict[str, Any], field: str) -> dict[str, str]:
+    found = entry.get(field, {})
+    if not isinstance(found, dict) or not all(
+        isinstance(v, str) and v.strip() for v in found.values()
+    ):
+        raise MappingError(f'{file}: [{role}] {field} must be a table of key = "text"')
+    return found
+
+
+def _sql_expression(sql: str) -> Callable[[Table], ColumnElement[Any]]:
+    """A derived key written as SQL over the table's own columns (the file is the operator's,
+    as a view's definition would be)."""
+    return lambda table: literal_column(f"({sql})")
+
+
+def _sql_condition(sql: str) -> Callable[[Table], ColumnElement[bool]]:
+    return lambda table: text(f"({sql})")  # type: ignore[return-value]
 
 
 #: Column types by the family the store reads them as, most specific first.
