@@ -68,17 +68,23 @@ def team_tables(id_type: str = "text") -> Any:
     )
 
 
+@pytest.fixture
+def postgres(postgres_admin_url: str, tmp_path: Path) -> Iterator[Engine]:
+    """A fresh PostgreSQL database for one test."""
+    name = f"derived_{tmp_path.name[-20:].replace('-', '_').lower()}"
+    with fresh_postgres_database(postgres_admin_url, name) as made:
+        yield made
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database of each kind."""
     if request.param == "sqlite":
         made = create_engine(f"sqlite:///{tmp_path / 'team.db'}")
         yield made
         made.dispose()
         return
-    admin_url: str = request.getfixturevalue("postgres_admin_url")
-    name = f"derived_{tmp_path.name[-20:].replace('-', '_').lower()}"
-    with fresh_postgres_database(admin_url, name) as made:
-        yield made
+    yield request.getfixturevalue("postgres")
 
 
 def fill(engine: Engine, target: Any, key: Any = str) -> None:
@@ -140,15 +146,13 @@ def test_liveness_translation_and_credit_filter_come_from_the_mapping(engine: En
 
 
 @pytest.mark.postgres
-def test_the_derived_reads_still_use_the_teams_indexes(engine: Engine) -> None:
+def test_the_derived_reads_still_use_the_teams_indexes(postgres: Engine) -> None:
     """Through the mapping's queries, every statement of a build can still be answered from
     the tables' indexes (PostgreSQL, sequential scans switched off)."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("a PostgreSQL plan")
     target = team_tables()
-    fill(engine, target)
-    store = SqlStore(engine, target)
-    assert_no_table_scanned(engine, lambda: build_dashboard("a", store.repos, FixedClock(NOW)))
+    fill(postgres, target)
+    store = SqlStore(postgres, target)
+    assert_no_table_scanned(postgres, lambda: build_dashboard("a", store.repos, FixedClock(NOW)))
 
 
 def test_a_wrong_derived_mapping_is_named_at_once(tmp_path: Path) -> None:
@@ -173,19 +177,17 @@ def test_a_wrong_derived_mapping_is_named_at_once(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_the_adoption_teams_schema_needs_no_view(engine: Engine) -> None:
+def test_the_adoption_teams_schema_needs_no_view(postgres: Engine) -> None:
     """uuid keys together with the derived liveness, the translated kinds and the credit
     filter: the figures come out right from the team's tables as they are."""
-    if engine.dialect.name != "postgresql":
-        pytest.skip("uuid columns are PostgreSQL's")
     import uuid
 
     def key(name: str) -> str:
         return str(uuid.uuid5(uuid.NAMESPACE_URL, name))
 
     target = team_tables("uuid")
-    fill(engine, target, key)
-    repos = SqlStore(engine, target).repos
+    fill(postgres, target, key)
+    repos = SqlStore(postgres, target).repos
     artist = build_dashboard(key("a"), repos, FixedClock(NOW))
     assert artist.stats.posts_count == 3
     assert artist.stats.collaborations_count == 1
