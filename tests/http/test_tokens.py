@@ -25,17 +25,20 @@ from .conftest import SECRET, MakeClient  # noqa: E402
 
 
 class KeySet:
-    """A JWKS endpoint on 127.0.0.1 whose keys a test can rotate, take down and count."""
+    """A JWKS endpoint on 127.0.0.1 whose keys a test can rotate, take down, hold and count."""
 
     def __init__(self) -> None:
         self.private: dict[str, Any] = {}
         self.public: list[dict[str, Any]] = []
         self.fetches = 0
         self.down = False
+        self.gate = threading.Event()
+        self.gate.set()
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
+                owner.gate.wait(timeout=10)
                 owner.fetches += 1
                 if owner.down:
                     self.send_response(500)
@@ -75,6 +78,7 @@ class KeySet:
 def key_set() -> Iterator[KeySet]:
     keys = KeySet()
     yield keys
+    keys.gate.set()
     keys.server.shutdown()
     keys.server.server_close()
 
@@ -136,6 +140,30 @@ def test_a_rotated_key_is_fetched_once_the_cooldown_allows(key_set: KeySet) -> N
     time.sleep(0.35)
     assert authenticator.authenticate(key_set.token("new")) == DEMO_USER_ID
     assert key_set.fetches == fetches + 1
+
+
+def test_the_periodic_refresh_never_holds_up_a_request(key_set: KeySet) -> None:
+    """Once the set is older than its lifespan, a request is answered from the known keys
+    while the set is fetched again on another thread, however slow the provider is."""
+    key_set.add_key("k1")
+    authenticator = JwtAuthenticator.from_jwks_url(key_set.url, lifespan=0.05)
+    assert authenticator.authenticate(key_set.token("k1")) == DEMO_USER_ID
+    time.sleep(0.1)
+    key_set.gate.clear()  # the provider now answers only when the test lets it
+    answered: list[str] = []
+    request = threading.Thread(
+        target=lambda: answered.append(authenticator.authenticate(key_set.token("k1", n=2)))
+    )
+    request.start()
+    request.join(timeout=5)
+    assert answered == [DEMO_USER_ID]  # answered while the provider was still held
+    fetches = key_set.fetches
+    key_set.gate.set()
+    for _ in range(100):
+        if key_set.fetches > fetches:
+            break
+        time.sleep(0.02)
+    assert key_set.fetches == fetches + 1  # the refresh went through, once
 
 
 def test_an_unreachable_key_set_is_503_and_known_keys_outlive_an_outage(

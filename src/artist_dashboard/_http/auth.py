@@ -95,11 +95,13 @@ _PUBLIC_KEY_ALGORITHMS = frozenset(
 class JwksKeys:
     """The signing keys an identity provider publishes at a JWKS URL, by ``kid``.
 
-    The set is fetched on first use and again after `lifespan` seconds; a ``kid`` not in the set
-    fetches it again at once (the provider has rotated its keys), but at most once every
-    `cooldown` seconds, so tokens with made-up ``kid`` values cannot make the service hammer
-    the provider. When a fetch fails, the keys already known keep working; with none known the
-    request gets `KeysUnavailable` (503), never a 500 or a 401 for a valid token.
+    The set is fetched on first use. After `lifespan` seconds it is fetched again on a
+    thread of its own while the known keys keep answering, so the periodic refresh never holds
+    up a request (authentication runs on the server's event loop). A ``kid`` not in the set
+    fetches it at once (the provider has rotated its keys), but at most once every `cooldown`
+    seconds, so tokens with made-up ``kid`` values cannot make the service hammer the provider.
+    When a fetch fails, the keys already known keep working; with none known the request gets
+    `KeysUnavailable` (503), never a 500 or a 401 for a valid token.
     """
 
     def __init__(
@@ -112,6 +114,7 @@ class JwksKeys:
         self._keys: dict[str, jwt.PyJWK] = {}
         self._fetched_at: float | None = None
         self._lock = threading.Lock()
+        self._refreshing = False
 
     def key_for(self, kid: object) -> jwt.PyJWK:
         """The key named `kid`; `InvalidToken` when the provider has no such key."""
@@ -120,26 +123,42 @@ class JwksKeys:
         with self._lock:
             now = time.monotonic()
             age = None if self._fetched_at is None else now - self._fetched_at
-            if (
-                age is None
-                or age > self.lifespan
-                or (kid not in self._keys and age >= self.cooldown)
-            ):
-                self._fetch(now)
+            if age is None or (kid not in self._keys and age >= self.cooldown):
+                self._fetch(now)  # nothing known yet, or a rotation: the request must wait
+            elif age > self.lifespan and not self._refreshing:
+                self._refreshing = True
+                threading.Thread(target=self._refresh, name="jwks-refresh", daemon=True).start()
             key = self._keys.get(kid)
         if key is None:
             raise InvalidToken("no key of the key set has this kid")
         return key
 
-    def _fetch(self, now: float) -> None:
+    def _refresh(self) -> None:
+        """The periodic fetch: the network outside the lock, so requests go on meanwhile."""
         try:
-            keys = self._client.get_signing_keys()
-        except jwt.PyJWTError as exc:
-            if not self._keys:
-                raise KeysUnavailable(f"cannot fetch the key set at {self.url}: {exc}") from None
-            self._fetched_at = now  # keep the known keys; try again after the cooldown
-            return
-        self._keys = {k.key_id: k for k in keys if k.key_id}
+            keys = self._download()
+            with self._lock:
+                self._keep(keys, time.monotonic())
+        finally:
+            self._refreshing = False
+
+    def _fetch(self, now: float) -> None:
+        keys = self._download()
+        if keys is None and not self._keys:
+            raise KeysUnavailable(f"cannot fetch the key set at {self.url}")
+        self._keep(keys, now)
+
+    def _download(self) -> dict[str, jwt.PyJWK] | None:
+        """The provider's signing keys by kid; None when they cannot be fetched."""
+        try:
+            return {k.key_id: k for k in self._client.get_signing_keys() if k.key_id}
+        except Exception:  # PyJWT's errors, and a connection reset it lets through
+            return None
+
+    def _keep(self, keys: dict[str, jwt.PyJWK] | None, now: float) -> None:
+        # A failed fetch keeps the known keys, and is tried again after the cooldown.
+        if keys is not None:
+            self._keys = keys
         self._fetched_at = now
 
 
