@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 
 pytest.importorskip("sqlalchemy", reason="the sql extra is not installed")
 
 from sqlalchemy import Engine, create_engine, insert
 
-from artist_dashboard import DashboardOptions, FixedClock, UserNotFound, build_dashboard
+from artist_dashboard import DashboardOptions, FixedClock, Repos, UserNotFound, build_dashboard
 from artist_dashboard.demo import DEMO_NOW, DEMO_USER_ID, demo_dashboard, demo_records
 from artist_dashboard.sql import (
     DashboardTables,
@@ -25,6 +26,7 @@ from artist_dashboard.sql import (
     load_records_into,
     maintain,
 )
+from artist_dashboard.testing import Dataset, StoreConformance
 from artist_dashboard.wire import to_json
 
 from ..helpers import assert_no_table_scanned, fresh_postgres_database
@@ -191,3 +193,171 @@ def test_what_needs_text_ids_says_so(tmp_path: Path) -> None:
         maintain(engine, target)
     with pytest.raises(MappingError, match="id_type is one of"):
         team_tables("ulid")
+
+
+# --- the conformance kit on native keys ------------------------------------------------------
+
+
+class NativeIds:
+    """The dataset's ids as native keys, in the same order: the i-th smallest id becomes the
+    i-th smallest uuid (or integer of a fixed width), so SPEC §4's order is kept both ways."""
+
+    def __init__(self, dataset: Dataset, id_type: str) -> None:
+        ids = {u.id for u in dataset.users} | set(dataset.user_ids)
+        ids |= {p.id for p in dataset.posts}
+        make = _as_uuid if id_type == "uuid" else _as_integer
+        self.native = {i: make(rank + 1) for rank, i in enumerate(sorted(ids))}
+        self.text = {n: i for i, n in self.native.items()}
+        self.absent = make(0)  # an id of the right type that names nothing
+
+    def __call__(self, original: str) -> str:
+        return self.native.get(original, self.absent)
+
+
+def _as_uuid(rank: int) -> str:
+    return str(uuid.UUID(int=rank))
+
+
+def _as_integer(rank: int) -> str:
+    return str(10**12 + rank)
+
+
+class Translated:
+    """A store on native keys, spoken to in the dataset's own ids."""
+
+    def __init__(self, repos: Any, ids: NativeIds) -> None:
+        self.repos, self.ids, self.back = repos, ids, ids.text.__getitem__
+
+    def get_user(self, user_id: str) -> Any:
+        found = self.repos.users.get_user(self.ids(user_id))
+        return None if found is None else attrs.evolve(found, id=self.back(found.id))
+
+    def get_users(self, user_ids: Any) -> Any:
+        found = self.repos.users.get_users([self.ids(i) for i in user_ids])
+        return {self.back(k): attrs.evolve(u, id=self.back(u.id)) for k, u in found.items()}
+
+    def _posts(self, posts: Any) -> list[Any]:
+        return [
+            attrs.evolve(p, id=self.back(p.id), author_id=self.back(p.author_id)) for p in posts
+        ]
+
+    def post_totals(self, author_id: str) -> Any:
+        return self.repos.posts.post_totals(self.ids(author_id))
+
+    def count_collaborations(self, user_id: str) -> int:
+        return int(self.repos.posts.count_collaborations(self.ids(user_id)))
+
+    def top_posts(self, author_id: str, limit: int) -> list[Any]:
+        return self._posts(self.repos.posts.top_posts(self.ids(author_id), limit))
+
+    def recent_posts(self, author_id: str, after: Any, until: Any, limit: int) -> list[Any]:
+        return self._posts(self.repos.posts.recent_posts(self.ids(author_id), after, until, limit))
+
+    def count_followers(self, user_id: str) -> int:
+        return int(self.repos.follows.count_followers(self.ids(user_id)))
+
+    def count_following(self, user_id: str) -> int:
+        return int(self.repos.follows.count_following(self.ids(user_id)))
+
+    def count_new_followers(self, user_id: str, after: Any, until: Any) -> int:
+        return int(self.repos.follows.count_new_followers(self.ids(user_id), after, until))
+
+    def recent_followers(self, user_id: str, after: Any, until: Any, limit: int) -> list[Any]:
+        found = self.repos.follows.recent_followers(self.ids(user_id), after, until, limit)
+        return [
+            attrs.evolve(
+                f, follower_id=self.back(f.follower_id), followee_id=self.back(f.followee_id)
+            )
+            for f in found
+        ]
+
+
+def native_loader(engine: Engine, id_type: str) -> Any:
+    """Empties the team's tables and writes a dataset with every id made native."""
+    target = team_tables(id_type)
+
+    def load(dataset: Dataset) -> Repos:
+        target.metadata.drop_all(engine)
+        target.metadata.create_all(engine)
+        ids = NativeIds(dataset, id_type)
+        with engine.begin() as conn:
+            if dataset.users:
+                conn.execute(
+                    insert(target.users),
+                    [
+                        {
+                            "id": ids(u.id),
+                            **{k: getattr(u, k) for k in ("name", "stage_name", "bio")},
+                            **{k: getattr(u, k) for k in ("avatar", "cover_image", "is_verified")},
+                        }
+                        for u in dataset.users
+                    ],
+                )
+            if dataset.posts:
+                conn.execute(
+                    insert(target.posts),
+                    [
+                        {
+                            "id": ids(p.id),
+                            "author_id": ids(p.author_id),
+                            **{k: getattr(p, k) for k in POST_FIELDS},
+                        }
+                        for p in dataset.posts
+                    ],
+                )
+            credits = [
+                {"post_id": ids(p.id), "user_id": ids(c), "author_id": ids(p.author_id)}
+                for p in dataset.posts
+                for c in p.collaborator_ids
+            ]
+            if credits:
+                conn.execute(insert(target.post_collaborators), credits)
+            if dataset.follows:
+                conn.execute(
+                    insert(target.follows),
+                    [
+                        {
+                            "follower_id": ids(f.follower_id),
+                            "followee_id": ids(f.followee_id),
+                            "created_at": f.created_at,
+                        }
+                        for f in dataset.follows
+                    ],
+                )
+        translated = Translated(SqlStore(engine, target).repos, ids)
+        return Repos(users=translated, posts=translated, follows=translated)
+
+    return load
+
+
+POST_FIELDS = (
+    "post_type",
+    "content",
+    "thumbnail_url",
+    "display_url",
+    "view_count",
+    "play_count",
+    "likes_count",
+    "comments_count",
+    "saves_count",
+    "shares_count",
+    "created_at",
+    "is_deleted",
+)
+
+
+class TestIntegerKeys(StoreConformance):
+    """Every kit test on SQLite with integer keys, ordered as their text."""
+
+    @pytest.fixture
+    def load(self, tmp_path: Path) -> Any:
+        return native_loader(create_engine(f"sqlite:///{tmp_path / 'native.db'}"), "integer")
+
+
+@pytest.mark.postgres
+class TestUuidKeys(StoreConformance):
+    """Every kit test on PostgreSQL with uuid keys."""
+
+    @pytest.fixture
+    def load(self, postgres_url: str) -> Any:
+        return native_loader(create_engine(postgres_url), "uuid")
