@@ -219,6 +219,17 @@ def test_a_bad_document_in_an_array_is_reported_at_its_line(tmp_path: Path) -> N
     assert problems[1].reason.startswith("not JSON")
 
 
+def test_a_number_no_reader_takes_in_an_array_is_a_problem(tmp_path: Path) -> None:
+    """A number of more than 4,300 digits in a JSON array stops that file with a reported
+    problem, as it does in JSON lines, never an internal error."""
+    huge = "9" * 5000
+    (tmp_path / "users.jsonl").write_text(f'[{{"_id": "u"}},\n {{"_id": "v", "x": {huge}}}]')
+    store, problems = load(tmp_path)
+    assert [u.id for u in store.users] == ["u"]
+    assert [(p.file, p.line) for p in problems] == [("users.jsonl", 2)]
+    assert problems[0].reason.startswith("cannot be read")
+
+
 def test_a_misnamed_file_is_named_in_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -126,24 +126,34 @@ def _read(
                 text = raw.decode("utf-8").lstrip("\ufeff").strip()
                 if not text:
                     continue
-                doc = decode.decode(text)
-                if not isinstance(doc, dict):
-                    raise UnreadableDocument("not a JSON object")
                 # Only Extended JSON has "$" keys; a plain line skips the unwrapping walk.
-                record = collection.parse(unwrap(doc) if "$" in text else doc)
-            except UnicodeDecodeError:
-                on_problem(Problem(collection.file, number, "not UTF-8 text"))
-            except json.JSONDecodeError as exc:
-                on_problem(Problem(collection.file, number, f"not JSON ({exc.msg})"))
-            except RecursionError:
-                on_problem(Problem(collection.file, number, "nested too deeply"))
-            except UnreadableDocument as exc:
-                on_problem(Problem(collection.file, number, str(exc)))
-            except ValueError as exc:  # e.g. a JSON number of more than 4,300 digits
-                reason = str(exc).split(":", 1)[0].strip() or type(exc).__name__
-                on_problem(Problem(collection.file, number, f"cannot be read ({reason})"))
+                record = _record(collection, decode.decode(text), extended="$" in text)
+            except (ValueError, RecursionError) as exc:
+                on_problem(Problem(collection.file, number, _why(exc)))
             else:
                 yield record
+
+
+def _record(collection: Collection, doc: object, *, extended: bool = True) -> Any:
+    """The record of one decoded document; `UnreadableDocument` when it is not an object."""
+    if not isinstance(doc, dict):
+        raise UnreadableDocument("not a JSON object")
+    return collection.parse(unwrap(doc) if extended else doc)
+
+
+def _why(error: ValueError | RecursionError) -> str:
+    """What a `Problem` says of a document that could not be read."""
+    if isinstance(error, UnicodeDecodeError):
+        return "not UTF-8 text"
+    if isinstance(error, json.JSONDecodeError):
+        return f"not JSON ({error.msg})"
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    if isinstance(error, UnreadableDocument):
+        return str(error)
+    # Anything else a value cannot be read for, e.g. a JSON number of more than 4,300 digits.
+    reason = str(error).split(":", 1)[0].strip() or type(error).__name__
+    return f"cannot be read ({reason})"
 
 
 def _is_json_array(path: Path) -> bool:
@@ -164,8 +174,8 @@ def _read_array(
     name = collection.file
     try:
         text = path.read_bytes().decode("utf-8").lstrip("\ufeff")
-    except UnicodeDecodeError:
-        on_problem(Problem(name, 1, "not UTF-8 text"))
+    except UnicodeDecodeError as exc:
+        on_problem(Problem(name, 1, _why(exc)))
         return
     position = text.index("[") + 1
     line = 1 + text.count("\n", 0, position)
@@ -179,21 +189,15 @@ def _read_array(
             return
         try:
             doc, end = decode.raw_decode(text, position)
-        except json.JSONDecodeError as exc:
-            on_problem(Problem(name, exc.lineno, f"not JSON ({exc.msg})"))
-            return
-        except RecursionError:
-            on_problem(Problem(name, line, "nested too deeply"))
+        except (ValueError, RecursionError) as exc:
+            # Where the next document starts can no longer be told: the file stops here.
+            at = exc.lineno if isinstance(exc, json.JSONDecodeError) else line
+            on_problem(Problem(name, at, _why(exc)))
             return
         try:
-            if not isinstance(doc, dict):
-                raise UnreadableDocument("not a JSON object")
-            record = collection.parse(unwrap(doc))
-        except UnreadableDocument as exc:
-            on_problem(Problem(name, line, str(exc)))
-        except ValueError as exc:
-            reason = str(exc).split(":", 1)[0].strip() or type(exc).__name__
-            on_problem(Problem(name, line, f"cannot be read ({reason})"))
+            record = _record(collection, doc)
+        except (ValueError, RecursionError) as exc:
+            on_problem(Problem(name, line, _why(exc)))
         else:
             yield record
         line += text.count("\n", position, end)
