@@ -15,7 +15,14 @@ pytest.importorskip("sqlalchemy", reason="the sql extra is not installed")
 
 from sqlalchemy import Engine, create_engine, insert
 
-from artist_dashboard import DashboardOptions, FixedClock, Repos, UserNotFound, build_dashboard
+from artist_dashboard import (
+    DashboardOptions,
+    FixedClock,
+    Repos,
+    UserNotFound,
+    build_dashboard,
+    rules,
+)
 from artist_dashboard.demo import DEMO_NOW, DEMO_USER_ID, demo_dashboard, demo_records
 from artist_dashboard.sql import (
     DashboardTables,
@@ -49,55 +56,46 @@ def as_uuid(original: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, original))
 
 
-def insert_demo(engine: Engine, target: DashboardTables, new_id: Any) -> None:
-    """The demo's records with every id replaced by `new_id(id)`, written through the tables."""
-    users, posts, follows = demo_records()
-    target.metadata.create_all(engine)
-    with engine.begin() as conn:
-        conn.execute(
-            insert(target.users),
-            [
-                {"id": new_id(u.id), "name": u.name, "stage_name": u.stage_name, "bio": u.bio}
-                | {"avatar": u.avatar, "cover_image": u.cover_image, "is_verified": u.is_verified}
-                for u in users
-            ],
-        )
-        conn.execute(
-            insert(target.posts),
-            [
-                {
-                    "id": new_id(p.id),
-                    "author_id": new_id(p.author_id),
-                    "created_at": p.created_at,
-                    "content": p.content,
-                    "post_type": p.post_type,
-                    "thumbnail_url": p.thumbnail_url,
-                    "display_url": p.display_url,
-                    "is_deleted": p.is_deleted,
-                    **{k: getattr(p, k) for k in ("view_count", "play_count", "likes_count")},
-                    **{k: getattr(p, k) for k in ("comments_count", "saves_count", "shares_count")},
-                }
-                for p in posts
-            ],
-        )
-        credits = [
+def write_native(
+    engine: Engine, target: DashboardTables, new_id: Any, users: Any, posts: Any, follows: Any
+) -> None:
+    """Records with every id replaced by `new_id(id)`, written through the (native) tables."""
+    user_fields = ("name", "stage_name", "bio", "avatar", "cover_image", "is_verified")
+    post_fields = ("post_type", "content", "thumbnail_url", "display_url", "created_at")
+    post_fields += (*rules.POST_COUNTERS, "is_deleted")
+    rows = {
+        target.users: [
+            {"id": new_id(u.id), **{k: getattr(u, k) for k in user_fields}} for u in users
+        ],
+        target.posts: [
+            {"id": new_id(p.id), "author_id": new_id(p.author_id)}
+            | {k: getattr(p, k) for k in post_fields}
+            for p in posts
+        ],
+        target.post_collaborators: [
             {"post_id": new_id(p.id), "user_id": new_id(c), "author_id": new_id(p.author_id)}
             for p in posts
             for c in p.collaborator_ids
-        ]
-        if credits:
-            conn.execute(insert(target.post_collaborators), credits)
-        conn.execute(
-            insert(target.follows),
-            [
-                {
-                    "follower_id": new_id(f.follower_id),
-                    "followee_id": new_id(f.followee_id),
-                    "created_at": f.created_at,
-                }
-                for f in follows
-            ],
-        )
+        ],
+        target.follows: [
+            {
+                "follower_id": new_id(f.follower_id),
+                "followee_id": new_id(f.followee_id),
+                "created_at": f.created_at,
+            }
+            for f in follows
+        ],
+    }
+    target.metadata.create_all(engine)
+    with engine.begin() as conn:
+        for table, found in rows.items():
+            if found:
+                conn.execute(insert(table), found)
+
+
+def insert_demo(engine: Engine, target: DashboardTables, new_id: Any) -> None:
+    """The demo's records with every id replaced by `new_id(id)`."""
+    write_native(engine, target, new_id, *demo_records())
 
 
 @pytest.fixture
@@ -278,72 +276,12 @@ def native_loader(engine: Engine, id_type: str) -> Any:
 
     def load(dataset: Dataset) -> Repos:
         target.metadata.drop_all(engine)
-        target.metadata.create_all(engine)
         ids = NativeIds(dataset, id_type)
-        with engine.begin() as conn:
-            if dataset.users:
-                conn.execute(
-                    insert(target.users),
-                    [
-                        {
-                            "id": ids(u.id),
-                            **{k: getattr(u, k) for k in ("name", "stage_name", "bio")},
-                            **{k: getattr(u, k) for k in ("avatar", "cover_image", "is_verified")},
-                        }
-                        for u in dataset.users
-                    ],
-                )
-            if dataset.posts:
-                conn.execute(
-                    insert(target.posts),
-                    [
-                        {
-                            "id": ids(p.id),
-                            "author_id": ids(p.author_id),
-                            **{k: getattr(p, k) for k in POST_FIELDS},
-                        }
-                        for p in dataset.posts
-                    ],
-                )
-            credits = [
-                {"post_id": ids(p.id), "user_id": ids(c), "author_id": ids(p.author_id)}
-                for p in dataset.posts
-                for c in p.collaborator_ids
-            ]
-            if credits:
-                conn.execute(insert(target.post_collaborators), credits)
-            if dataset.follows:
-                conn.execute(
-                    insert(target.follows),
-                    [
-                        {
-                            "follower_id": ids(f.follower_id),
-                            "followee_id": ids(f.followee_id),
-                            "created_at": f.created_at,
-                        }
-                        for f in dataset.follows
-                    ],
-                )
+        write_native(engine, target, ids, dataset.users, dataset.posts, dataset.follows)
         translated = Translated(SqlStore(engine, target).repos, ids)
         return Repos(users=translated, posts=translated, follows=translated)
 
     return load
-
-
-POST_FIELDS = (
-    "post_type",
-    "content",
-    "thumbnail_url",
-    "display_url",
-    "view_count",
-    "play_count",
-    "likes_count",
-    "comments_count",
-    "saves_count",
-    "shares_count",
-    "created_at",
-    "is_deleted",
-)
 
 
 class TestIntegerKeys(StoreConformance):

@@ -48,7 +48,7 @@ from ._schema import (
     follow_days_table,
     live_post,
     post_credits_table,
-    require_text_ids,
+    require_plain_tables,
     stats_table,
     tables,
 )
@@ -183,7 +183,7 @@ def maintain(
     the figures are complete and kept, or nothing changed. Running it again rebuilds
     everything (so an older version's tables and triggers are replaced).
     """
-    require_text_ids(target, "the maintained aggregates")
+    require_plain_tables(target, "the maintained aggregates")
     target.metadata.create_all(engine, checkfirst=True)
     postgres = engine.dialect.name == "postgresql"
     with engine.begin() as conn:

@@ -42,7 +42,7 @@ from ..dataset import (
 )
 from ..dataset._rows import COLUMNS, Row, record_row
 from ._catalog import begin_sqlite, existing, index_names, missing_indexes
-from ._schema import DashboardTables, require_text_ids, standings_tables, tables
+from ._schema import DashboardTables, require_plain_tables, standings_tables, tables
 
 _T = TypeVar("_T")
 
@@ -166,7 +166,7 @@ def _load_rows(
     dialect = engine.dialect.name
     if dialect not in ("sqlite", "postgresql"):
         raise DashboardError(f"loading supports SQLite and PostgreSQL, not {dialect}")
-    require_text_ids(target, "loading")
+    require_plain_tables(target, "loading")
     wanted = [target.source(n) for n in streams if n not in ("users", "posts", "follows")]
     target.metadata.create_all(engine, tables=list(target.core), checkfirst=True)
     target.sources_metadata.create_all(engine, tables=wanted, checkfirst=True)

@@ -35,7 +35,7 @@ from .._core.errors import DashboardError, InvalidOptions
 from .._core.rules import POST_COUNTERS
 from ._analytics import AnalyticsQueries, AnalyticsReader
 from ._catalog import begin_sqlite, existing
-from ._schema import DashboardTables, require_text_ids, standings_tables, tables
+from ._schema import DashboardTables, require_plain_tables, standings_tables, tables
 
 __all__ = ["RollupReport", "rollup"]
 
@@ -73,7 +73,7 @@ def rollup(
     creates the daily table when missing. One transaction: readers see the days before or
     after, never between; then the standing of every artist for the window ending yesterday.
     """
-    require_text_ids(target, "the rollup")
+    require_plain_tables(target, "the rollup")
     now = now if now is not None else datetime.now(UTC)
     yesterday = analytics.utc_day(now) - _DAY
     last = last if last is not None else yesterday

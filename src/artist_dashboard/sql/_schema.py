@@ -202,7 +202,7 @@ class MappingError(DashboardError):
     type the store cannot read. Raised when the tables or the store are made, never later."""
 
 
-def require_text_ids(target: DashboardTables, work: str) -> None:
+def require_plain_tables(target: DashboardTables, work: str) -> None:
     """`MappingError` unless the tables are plain (text ids, read as they are): `work` does
     not handle native keys, derived keys or filtered rows."""
     if target.id_type != "text":

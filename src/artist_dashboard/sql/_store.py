@@ -227,8 +227,7 @@ class SqlStore:
                     "the database does not match the tables the store was given: "
                     + "; ".join(problems)
                 )
-            native = not tables.plain
-            if native and (sources or maintained):
+            if not tables.plain and (sources or maintained):
                 raise MappingError(
                     "the analytics sources and the maintained aggregates need plain tables: "
                     "text ids, no derived keys or filters (docs/sql.md)"
@@ -274,7 +273,7 @@ class SqlStore:
                 statement_timeout_ms=self._timeout_ms,
                 naive_times=naive,
             )
-            if engine.dialect.name in ("sqlite", "postgresql") and not native
+            if engine.dialect.name in ("sqlite", "postgresql") and tables.plain
             else None
         )
 
