@@ -199,7 +199,23 @@ def whole_statement(postgres: bool, analytics: bool = True) -> str:
         f"(SELECT min({wanted_day}) FROM {each_day} WHERE NOT EXISTS (SELECT 1 FROM"
         f" daily_artist_analytics d WHERE d.artist_id = :u AND d.date = {wanted_day}))"
     )
-    start = day_start.format(d=first_open)
+    if postgres:
+        # From the first day without a row on (the library does the same on PostgreSQL).
+        source, span = "{t} e", "e.created_at >= " + day_start.format(d=first_open)
+    else:
+        # The days without a row alone, one range read of the events' index each.
+        source = (
+            "{t} e, (SELECT w.value AS day FROM json_each(:days) AS w WHERE NOT EXISTS"
+            " (SELECT 1 FROM daily_artist_analytics d WHERE d.artist_id = :u"
+            " AND d.date = w.value)) o"
+        )
+        span = (
+            "e.created_at >= o.day || ' 00:00:00.000000'"
+            " AND e.created_at < date(o.day, '+1 day') || ' 00:00:00.000000'"
+        )
+    where = (
+        f"WHERE e.author_id = :u AND {span} AND e.created_at < :days_end AND e.created_at <= :now"
+    )
     engagement = ", ".join(
         f"sum(CASE WHEN e.type = '{t}' THEN 1 ELSE 0 END)"
         for t in ("like", "comment", "save", "share")
@@ -207,14 +223,12 @@ def whole_statement(postgres: bool, analytics: bool = True) -> str:
     event_days = (
         "SELECT day, sum(v) AS v, sum(pl) AS pl, sum(l) AS l, sum(c) AS c, sum(s) AS s,"
         f" sum(sh) AS sh FROM (SELECT {day} AS day, count(*) AS v, 0 AS pl, 0 AS l, 0 AS c,"
-        " 0 AS s, 0 AS sh FROM post_view_events e WHERE e.author_id = :u"
-        " AND e.created_at >= {start} AND e.created_at < :days_end AND e.created_at <= :now"
-        f" GROUP BY 1 UNION ALL SELECT {day}, 0, count(*), 0, 0, 0, 0 FROM post_play_events e"
-        " WHERE e.author_id = :u AND e.created_at >= {start} AND e.created_at < :days_end"
-        f" AND e.created_at <= :now GROUP BY 1 UNION ALL SELECT {day}, 0, 0, {engagement}"
-        " FROM post_engagement_events e WHERE e.author_id = :u AND e.created_at >= {start}"
-        " AND e.created_at < :days_end AND e.created_at <= :now GROUP BY 1) AS t GROUP BY day"
-    ).format(start=start)
+        f" 0 AS s, 0 AS sh FROM {source.format(t='post_view_events')} {where}"
+        f" GROUP BY 1 UNION ALL SELECT {day}, 0, count(*), 0, 0, 0, 0"
+        f" FROM {source.format(t='post_play_events')} {where}"
+        f" GROUP BY 1 UNION ALL SELECT {day}, 0, 0, {engagement}"
+        f" FROM {source.format(t='post_engagement_events')} {where} GROUP BY 1) AS t GROUP BY day"
+    )
     viewers = " UNION ".join(
         f"SELECT e.user_id FROM {t} e WHERE e.author_id = :u AND e.created_at > :aud"
         " AND e.created_at <= :now AND e.user_id IS NOT NULL AND e.user_id <> ''"

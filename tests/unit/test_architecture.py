@@ -1,5 +1,6 @@
 """The shape of the package: every module has a place in the house, imports point down, no
-circles (type-only imports included), and the core needs nothing but attrs and cattrs.
+circles (type-only imports included), and the core needs nothing but attrs and cattrs (it may
+use orjson, an optional accelerator, where installed).
 
 The house is written out below, lowest first; docs/architecture.md draws the same picture.
 """
@@ -68,6 +69,8 @@ BUILDS_ON: dict[str, set[str]] = {
 }
 #: What the core may import from outside the standard library.
 CORE_THIRD_PARTY = {"attrs", "cattrs"}
+#: What the core may use where installed, each import guarded: it runs the same without them.
+CORE_OPTIONAL = {"orjson"}
 
 
 def _name(path: Path) -> str:
@@ -176,7 +179,28 @@ def test_no_import_circles() -> None:
 def test_the_core_imports_only_the_standard_library_attrs_and_cattrs(module: str) -> None:
     """The core never imports an adapter, a web framework or a database driver."""
     outside = {i.split(".")[0] for i in _imports(module) if not i.startswith("@")}
-    assert outside - set(sys.stdlib_module_names) - {"__future__"} <= CORE_THIRD_PARTY
+    allowed = CORE_THIRD_PARTY | CORE_OPTIONAL
+    assert outside - set(sys.stdlib_module_names) - {"__future__"} <= allowed
+
+
+@pytest.mark.parametrize(
+    "module", sorted(m for m in MODULES if PLACES.get(m, ("?", 0))[0] == "core")
+)
+def test_the_core_imports_its_optional_accelerators_only_where_installed(module: str) -> None:
+    """An optional import in the core sits in a ``try`` that handles its ImportError."""
+    tree = ast.parse(MODULES[module].read_text())
+    guarded: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Try) and any(
+            isinstance(h.type, ast.Name) and h.type.id == "ImportError" for h in node.handlers
+        ):
+            guarded |= {id(n) for statement in node.body for n in ast.walk(statement)}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            names += [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+            if {n.split(".")[0] for n in names} & CORE_OPTIONAL:
+                assert id(node) in guarded, f"{module} imports {names} unguarded"
 
 
 def test_the_walk_sees_every_kind_of_import() -> None:

@@ -64,7 +64,8 @@ def test_exported_names_are_exactly_the_intended_ones() -> None:
 
 
 def test_importing_the_core_imports_no_adapter_dependency() -> None:
-    """`import artist_dashboard` loads only the standard library, attrs and cattrs."""
+    """`import artist_dashboard` loads only the standard library, attrs and cattrs (and
+    orjson, the optional accelerator, where it is installed)."""
 
     def top_level_modules(imports: str) -> set[str]:
         probe = f"import sys{imports}; print(' '.join({{m.split('.')[0] for m in sys.modules}}))"
@@ -75,6 +76,6 @@ def test_importing_the_core_imports_no_adapter_dependency() -> None:
     stdlib = set(sys.stdlib_module_names)
     third_party = {m for m in loaded - baseline - stdlib if not m.startswith("_sysconfigdata")}
     third_party.discard("artist_dashboard")
-    assert third_party <= {"attrs", "attr", "cattrs", "cattr", "typing_extensions"}
+    assert third_party <= {"attrs", "attr", "cattrs", "cattr", "typing_extensions", "orjson"}
     forbidden = {"sqlalchemy", "psycopg", "starlette", "flask", "jwt", "uvicorn", "hypothesis"}
     assert not loaded & forbidden

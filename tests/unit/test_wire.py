@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from artist_dashboard import (
     ArtistDashboardRecentActivity,
     wire,
 )
+from artist_dashboard._core.wire import _standard_json
 from artist_dashboard.demo import demo_dashboard
 
 SEED = Path(__file__).parents[1] / "contract" / "seed" / "dashboard-example.json"
@@ -109,6 +112,44 @@ def test_instants_are_milliseconds_and_z() -> None:
     assert wire.format_instant(datetime(2026, 6, 8, tzinfo=UTC)) == "2026-06-08T00:00:00.000Z"
     moment = datetime(2026, 6, 8, 1, 2, 3, 999_999, tzinfo=UTC)
     assert wire.format_instant(moment) == "2026-06-08T01:02:03.999Z"
+    plus_two = timezone(timedelta(hours=2))
+    assert wire.format_instant(datetime(2026, 6, 8, 1, tzinfo=plus_two)) == (
+        "2026-06-07T23:00:00.000Z"
+    )
+    assert wire.format_instant(datetime(2026, 6, 8)) == "2026-06-08T00:00:00.000Z"  # naive: UTC
+    assert wire.format_instant(datetime(999, 1, 2, tzinfo=UTC)) == "0999-01-02T00:00:00.000Z"
+
+
+@given(dashboards)
+def test_the_fast_encoder_writes_what_the_standard_library_writes(
+    dashboard: ArtistDashboard,
+) -> None:
+    """With orjson installed, `to_json` writes byte for byte the standard library's text."""
+    assert wire.to_json(dashboard) == _standard_json(dashboard, None)
+
+
+def test_counts_past_64_bits_are_written_too() -> None:
+    """A sum of counters past 2^64 (which orjson cannot write) is still written exactly."""
+    from attrs import evolve
+
+    base = demo_dashboard()
+    text = wire.to_json(evolve(base, stats=evolve(base.stats, view_count=2**70)))
+    assert f'"viewCount":{2**70},' in text
+
+
+def test_to_json_needs_no_orjson() -> None:
+    """Without orjson (an optional extra) the dashboard is written the same, compact."""
+    program = (
+        "import sys; sys.modules['orjson'] = None\n"
+        "from artist_dashboard.demo import demo_dashboard\n"
+        "from artist_dashboard.wire import to_json\n"
+        "print(to_json(demo_dashboard()))"
+    )
+    found = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, check=True
+    ).stdout
+    assert found.strip() == wire.to_json(demo_dashboard())
+    assert found.startswith('{"profile":{"_id":')
 
 
 def test_whole_floats_are_written_as_integers() -> None:
@@ -138,8 +179,8 @@ def test_rates_and_amounts_are_plain_decimals_of_any_size() -> None:
     huge = Decimal(f"{10**30 + 1}E-2")  # (scaleb would round to 28 digits)
     stats = evolve(base.stats, engagement_rate=huge, earnings=Decimal("-0.00"))
     text = wire.to_json(evolve(base, stats=stats))
-    assert '"engagementRate": 10000000000000000000000000000.01' in text
-    assert '"earnings": 0' in text
+    assert '"engagementRate":10000000000000000000000000000.01' in text
+    assert '"earnings":0' in text
     assert "e+" not in text.lower()
     assert wire.from_json(text).stats.engagement_rate == huge
 

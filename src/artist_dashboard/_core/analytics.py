@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from operator import attrgetter
 
 from attrs import frozen
@@ -78,17 +79,22 @@ def day_start(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
-def chart_days(now: datetime) -> list[date]:
+def chart_days(now: datetime) -> tuple[date, ...]:
     """today - 29 … today, oldest first: the chart's days and the comparison's current period."""
-    today = utc_day(now)
-    return [today - (CHART_DAYS - 1 - n) * _DAY for n in range(CHART_DAYS)]
+    return _periods(utc_day(now))[0]
 
 
-def comparison_days(now: datetime) -> tuple[list[date], list[date]]:
+def comparison_days(now: datetime) -> tuple[tuple[date, ...], tuple[date, ...]]:
     """(current, previous): today - 29 … today, and the 30 days before them."""
-    current = chart_days(now)
+    return _periods(utc_day(now))
+
+
+@lru_cache(maxsize=16)
+def _periods(today: date) -> tuple[tuple[date, ...], tuple[date, ...]]:
+    """Every build of a day asks for the same days: they are made once."""
+    current = tuple(today - (CHART_DAYS - 1 - n) * _DAY for n in range(CHART_DAYS))
     first = current[0] - COMPARISON_DAYS * _DAY
-    return current, [first + n * _DAY for n in range(COMPARISON_DAYS)]
+    return current, tuple(first + n * _DAY for n in range(COMPARISON_DAYS))
 
 
 def standing_days(now: datetime) -> tuple[date, date]:

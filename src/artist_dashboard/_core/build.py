@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -197,7 +197,7 @@ def dashboard_ask(
     days = standing = None
     if repos.days is not None:
         current, previous = analytics.comparison_days(now)
-        days = (*previous, *current)
+        days = previous + current
         windows += _comparison_windows(now)
         standing = analytics.standing_days(now)
     return DashboardAsk(
@@ -343,36 +343,33 @@ class _Analytics:
 
 
 def _analytics(user_id: str, repos: Repos, now: datetime) -> _Analytics:
-    found = _Analytics()
+    chart: tuple[ArtistDashboardChartPoint, ...] = ()
+    comparison, score = None, rules.ZERO
     if repos.days is not None:
         current, previous = analytics.comparison_days(now)
-        figures = _day_figures(user_id, repos.days, [*previous, *current], now)
+        figures = _day_figures(user_id, repos.days, previous + current, now)
         chart = tuple(_chart_point(figures[day]) for day in current)
-        found = attrs.evolve(
-            found,
-            chart=chart,
-            comparison=_comparison(
-                user_id,
-                repos,
-                now,
-                analytics.total(figures[d] for d in current),
-                analytics.total(figures[d] for d in previous),
-            ),
-            score=analytics.percentile(repos.days.standing(user_id, *analytics.standing_days(now))),
+        comparison = _comparison(
+            user_id,
+            repos,
+            now,
+            analytics.total(figures[d] for d in current),
+            analytics.total(figures[d] for d in previous),
         )
+        score = analytics.percentile(repos.days.standing(user_id, *analytics.standing_days(now)))
+    non_followers = 0
     if repos.audience is not None:
         after = now - analytics.AUDIENCE_WINDOW
-        found = attrs.evolve(
-            found, non_followers=repos.audience.count_non_followers(user_id, after, now)
-        )
+        non_followers = repos.audience.count_non_followers(user_id, after, now)
+    earnings = _UNAVAILABLE
     if repos.revenue is not None:
         totals = repos.revenue.revenue(user_id, now - analytics.EARNINGS_WINDOW, now)
-        found = attrs.evolve(found, earnings=analytics.earnings(totals))
-    return found
+        earnings = analytics.earnings(totals)
+    return _Analytics(chart, comparison, score, non_followers, earnings)
 
 
 def _day_figures(
-    user_id: str, days: DayFiguresRepo, wanted: list[date], now: datetime
+    user_id: str, days: DayFiguresRepo, wanted: Sequence[date], now: datetime
 ) -> dict[date, DayFigures]:
     """Each wanted day's figures: its row, else its events up to now. Events are asked only
     for the span of the days that have no row (after a rollup: today alone)."""
@@ -475,6 +472,10 @@ def _recent_activity(
     return [_activity(event, people) for event in chosen]
 
 
+#: Who a follower without a user record is shown as (beside their id).
+_NOBODY = User(id="")
+
+
 def _activity(event: _Event, people: Mapping[str, User]) -> ArtistDashboardRecentActivity:
     created_at, kind, ident, record = event
     if isinstance(record, Post):
@@ -488,7 +489,7 @@ def _activity(event: _Event, people: Mapping[str, User]) -> ArtistDashboardRecen
                 thumbnail_url=record.thumbnail_url,
             ),
         )
-    person = people.get(ident) or User(id=ident)
+    person = people.get(ident, _NOBODY)
     return ArtistDashboardRecentActivity(
         type=kind,
         created_at=created_at,

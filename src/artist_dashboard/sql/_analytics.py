@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -258,22 +259,24 @@ class AnalyticsQueries:
             )
 
 
+#: The same few days come back on every read: each text is parsed once.
+_day_from_text = lru_cache(maxsize=4096)(date.fromisoformat)
+
+
 def day_of(value: Any) -> date:
     """A day as the database returns it (SQLite: text; JSON: text)."""
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
-
-
-_INT = {int}
+    return value if isinstance(value, date) else _day_from_text(str(value)[:10])
 
 
 def daily_figures(artist_id: str, row: Sequence[Any]) -> DayFigures:
     """A daily row (day, then the six counters) as the day's figures, its counters read like a
     post's: negative, NULL or odd values clamp to 0, and are logged."""
-    counters = row[1:]
-    if set(map(type, counters)) == _INT and min(counters) >= 0 and max(counters) <= MAX_COUNTER:
-        return DayFigures(day_of(row[0]), *counters)  # nothing to clamp: the common case
-    kept = DailyAnalytics(artist_id, day_of(row[0]), *counters)
-    return DayFigures(kept.day, *(getattr(kept, k) for k in POST_COUNTERS))
+    day, *counters = row
+    for value in counters:
+        if type(value) is not int or not 0 <= value <= MAX_COUNTER:
+            kept = DailyAnalytics(artist_id, day_of(day), *counters)
+            return DayFigures(kept.day, *(getattr(kept, k) for k in POST_COUNTERS))
+    return DayFigures(day_of(day), *counters)  # nothing to clamp: the common case
 
 
 def currency_totals(rows: Iterable[Sequence[Any]]) -> list[CurrencyTotal]:

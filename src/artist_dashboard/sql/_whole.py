@@ -19,10 +19,10 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from attrs import evolve
 from sqlalchemy import (
     JSON,
     Date,
@@ -59,7 +59,7 @@ from ._analytics import (
     summed_totals,
 )
 from ._queries import Queries, maintained_window, post_of, user_of
-from ._schema import _ID, STATS_FIGURES, DashboardTables, UtcDateTime, clamped_fast, utc_day
+from ._schema import _ID, STATS_FIGURES, DashboardTables, clamped_fast, utc_day
 
 try:  # optional: the `fast` extra
     import orjson
@@ -214,10 +214,11 @@ class WholeRead:
         self, parts: dict[str, ColumnElement[Any]], tables: DashboardTables, a: AnalyticsQueries
     ) -> None:
         d = tables.daily.c
-        start: ColumnElement[Any] = bindparam("start_e", type_=UtcDateTime)
+        bounds: dict[str, ColumnElement[Any]] = {}
         if "daily_artist_analytics" in a.present:
             parts["daily"] = self._rows(_renamed(a.daily_rows, "d"), "w_daily")
-            # The first of the wanted days without a row: the events are read from there on.
+            # The wanted days without a row: only their events count (a row is its day's
+            # figure).
             wanted = bindparam("days", type_=String)
             if self.postgres:
                 each = func.json_array_elements_text(cast(wanted, JSON)).table_valued("value")
@@ -230,21 +231,25 @@ class WholeRead:
             first = select(func.min(day)).select_from(each).where(~has_row).scalar_subquery()
             parts["events_from"] = first
             if self.postgres:
-                start = func.timezone("UTC", cast(first, DateTime(timezone=False)))
+                # From the first day without a row on: PostgreSQL's planner may not nest the
+                # days outside the events' index (the rows of the days that have one are
+                # dropped below).
+                bounds = {"start": func.timezone("UTC", cast(first, DateTime(timezone=False)))}
             else:
-                start = first.op("||")(literal(" 00:00:00.000000"))
+                # Those days alone, each one range read of the events' index.
+                rowless = select(day.label("day")).select_from(each).where(~has_row)
+                start, end = _day_bounds(rowless.subquery("w_open").c.day)
+                bounds = {"start": start, "end": end}
         if a.event_days is not None:
-            events = _renamed(a.event_days, "e", start=start)
-            if "daily_artist_analytics" in a.present:
-                # Only the days without a row: a row is the day's figure (the core would
-                # pass over the events of those days anyway).
+            events = _renamed(a.event_days, "e", **bounds)
+            if self.postgres and "daily_artist_analytics" in a.present:
                 counted = events.subquery("w_counted")
-                has_row = (
+                covered = (
                     select(d.date)
                     .where(d.artist_id == bindparam("user", type_=_ID), d.date == counted.c.day)
                     .exists()
                 )
-                events = select(counted).where(~has_row)
+                events = select(counted).where(~covered)
             parts["events"] = self._rows(events, "w_events")
         if a.snapshot_window is None or a.snapshot_standing is None:
             # No standings stored: every dashboard must rank every artist (the ports do).
@@ -276,7 +281,7 @@ class WholeRead:
             values |= {
                 "first_d": first,
                 "last_d": last,
-                "days": json.dumps([str(d) for d in ask.days]),
+                "days": _days_json(ask.days),
             }
             values |= {
                 "start_e": datetime.combine(first, datetime.min.time(), UTC),
@@ -386,7 +391,7 @@ class WholeRead:
             stats = dict(zip(self.stats_columns, found["stats"] or (), strict=False))
             figures = {k: int(stats.get(k) or 0) for k in STATS_FIGURES}
             totals = PostTotals(**{k: figures[k] for k in ("posts", *rules.POST_COUNTERS)})
-            collaborations, followers, following = (
+            collaborations, followers_count, following = (
                 figures["collaborations"],
                 figures["followers"],
                 figures["following"],
@@ -397,35 +402,11 @@ class WholeRead:
                 return None  # text or fractions in SQLite counters: the ports recount
             totals = PostTotals(*(int(v) for v in sums))
             collaborations = int(found["collaborations"])
-            followers, following = int(found["followers"]), int(found["following"])
+            followers_count, following = int(found["followers"]), int(found["following"])
         new_followers = {
             window: int(found[f"new_followers_{i}"])
             for i, window in enumerate(ask.follower_windows)
         }
-        reads = DashboardReads(
-            user=user,
-            totals=totals,
-            collaborations=collaborations,
-            followers=followers,
-            following=following,
-            new_followers=new_followers,
-            top_posts=[
-                _post(dict(zip(self.post_columns, r, strict=True))) for r in found["top"] or ()
-            ],
-            recent_posts=[
-                _post(dict(zip(self.post_columns, r, strict=True)))
-                for r in found["recent_posts"] or ()
-            ],
-            recent_followers=[
-                Follow(follower_id=str(r[0]), followee_id=ask.user_id, created_at=_time(r[1]))
-                for r in found["recent_followers"] or ()
-            ],
-            people={
-                str(r[0]): user_of(dict(zip(users, r[2:], strict=True)))
-                for r in found["recent_followers"] or ()
-                if r[2] is not None
-            },
-        )
         days, audience, revenue = self.configured
         extra: dict[str, Any] = {}
         if days:
@@ -442,8 +423,8 @@ class WholeRead:
             start = found.get("events_from", str(ask.days[0]))
             extra["events_from"] = None if start is None else day_of(start)
             extra["event_days"] = [
-                DayFigures(day_of(r[0]), *(int(v) for v in r[1:]))
-                for r in found.get("events") or ()
+                DayFigures(day_of(day), *map(int, counts))
+                for day, *counts in found.get("events") or ()
             ]
         if audience:
             if "audience" in found:
@@ -456,7 +437,32 @@ class WholeRead:
         if revenue:
             rows = found["revenue"] or ()
             extra["revenue"] = currency_totals(rows) if self.postgres else summed_totals(rows)
-        return evolve(reads, **extra) if extra else reads
+        followers = found["recent_followers"] or ()
+        return DashboardReads(
+            user=user,
+            totals=totals,
+            collaborations=collaborations,
+            followers=followers_count,
+            following=following,
+            new_followers=new_followers,
+            top_posts=[
+                _post(dict(zip(self.post_columns, r, strict=True))) for r in found["top"] or ()
+            ],
+            recent_posts=[
+                _post(dict(zip(self.post_columns, r, strict=True)))
+                for r in found["recent_posts"] or ()
+            ],
+            recent_followers=[
+                Follow(follower_id=str(r[0]), followee_id=ask.user_id, created_at=_time(r[1]))
+                for r in followers
+            ],
+            people={
+                str(r[0]): user_of(dict(zip(users, r[2:], strict=True)))
+                for r in followers
+                if r[2] is not None
+            },
+            **extra,
+        )
 
 
 #: The parts that are JSON (SQLite returns them as text).
@@ -475,6 +481,12 @@ _JSON_PARTS = frozenset(
         "revenue",
     )
 )
+
+
+@lru_cache(maxsize=16)
+def _days_json(days: tuple[date, ...]) -> str:
+    """The wanted days as a JSON array of ``YYYY-MM-DD`` (the same for a whole day's reads)."""
+    return json.dumps([str(d) for d in days])
 
 
 def _numbered(sql: str) -> tuple[str, list[str]]:
@@ -498,6 +510,12 @@ def _utc_days(element: Any, **_kw: Any) -> Any:
         (moment,) = element.clauses
         return cast(func.timezone("UTC", moment), Date)
     return None
+
+
+def _day_bounds(day: ColumnElement[Any]) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """(SQLite) The first instant of a ``YYYY-MM-DD`` day and of the next, as UTC text."""
+    clock = literal(" 00:00:00.000000")
+    return day.op("||")(clock), func.date(day, "+1 day").op("||")(clock)
 
 
 def _time(value: Any) -> datetime:
