@@ -188,47 +188,55 @@ def whole_statement(postgres: bool, analytics: bool = True) -> str:
     )
     window = "followee_id = :u AND created_at > {a} AND created_at <= {b}"
     if postgres:
-        day = "CAST(e.created_at AS DATE)"
         each_day = "json_array_elements_text(CAST(:days AS json)) AS w(value)"
-        wanted_day, day_start = "CAST(w.value AS DATE)", "timezone('UTC', CAST({d} AS timestamp))"
+        wanted_day = "CAST(w.value AS DATE)"
     else:
-        day = "substr(e.created_at, 1, 10)"
         each_day = "json_each(:days) AS w"
-        wanted_day, day_start = "w.value", "{d} || ' 00:00:00.000000'"
+        wanted_day = "w.value"
     first_open = (
         f"(SELECT min({wanted_day}) FROM {each_day} WHERE NOT EXISTS (SELECT 1 FROM"
         f" daily_artist_analytics d WHERE d.artist_id = :u AND d.date = {wanted_day}))"
     )
+    engagement = ", ".join(
+        f"coalesce(sum(CASE WHEN e.type = '{t}' THEN 1 ELSE 0 END), 0) AS {name}"
+        for t, name in (("like", "l"), ("comment", "c"), ("save", "s"), ("share", "sh"))
+    )
+    rowless = (
+        f"(SELECT {wanted_day} AS day FROM {each_day} WHERE NOT EXISTS (SELECT 1 FROM"
+        f" daily_artist_analytics d WHERE d.artist_id = :u AND d.date = {wanted_day})) o"
+    )
     if postgres:
-        # From the first day without a row on (the library does the same on PostgreSQL).
-        source, span = "{t} e", "e.created_at >= " + day_start.format(d=first_open)
+        # Each day without a row, table by table: one range read of the index each.
+        midnight = "CAST(o.day AS timestamp)"
+        span = (
+            f"e.created_at >= timezone('UTC', {midnight})"
+            f" AND e.created_at < timezone('UTC', {midnight} + interval '1 day')"
+        )
+        where = f"WHERE e.author_id = :u AND {span} AND e.created_at <= :now"
+        event_days = (
+            "SELECT o.day AS day, v.n AS v, p.n AS pl, x.l, x.c, x.s, x.sh FROM "
+            + rowless
+            + f" CROSS JOIN LATERAL (SELECT count(*) AS n FROM post_view_events e {where}) v"
+            f" CROSS JOIN LATERAL (SELECT count(*) AS n FROM post_play_events e {where}) p"
+            f" CROSS JOIN LATERAL (SELECT {engagement} FROM post_engagement_events e {where}) x"
+        )
     else:
         # The days without a row alone, one range read of the events' index each.
-        source = (
-            "{t} e, (SELECT w.value AS day FROM json_each(:days) AS w WHERE NOT EXISTS"
-            " (SELECT 1 FROM daily_artist_analytics d WHERE d.artist_id = :u"
-            " AND d.date = w.value)) o"
-        )
         span = (
             "e.created_at >= o.day || ' 00:00:00.000000'"
             " AND e.created_at < date(o.day, '+1 day') || ' 00:00:00.000000'"
         )
-    where = (
-        f"WHERE e.author_id = :u AND {span} AND e.created_at < :days_end AND e.created_at <= :now"
-    )
-    engagement = ", ".join(
-        f"sum(CASE WHEN e.type = '{t}' THEN 1 ELSE 0 END)"
-        for t in ("like", "comment", "save", "share")
-    )
-    event_days = (
-        "SELECT day, sum(v) AS v, sum(pl) AS pl, sum(l) AS l, sum(c) AS c, sum(s) AS s,"
-        f" sum(sh) AS sh FROM (SELECT {day} AS day, count(*) AS v, 0 AS pl, 0 AS l, 0 AS c,"
-        f" 0 AS s, 0 AS sh FROM {source.format(t='post_view_events')} {where}"
-        f" GROUP BY 1 UNION ALL SELECT {day}, 0, count(*), 0, 0, 0, 0"
-        f" FROM {source.format(t='post_play_events')} {where}"
-        f" GROUP BY 1 UNION ALL SELECT {day}, 0, 0, {engagement}"
-        f" FROM {source.format(t='post_engagement_events')} {where} GROUP BY 1) AS t GROUP BY day"
-    )
+        where = f"WHERE e.author_id = :u AND {span} AND e.created_at <= :now"
+        day = "substr(e.created_at, 1, 10)"
+        event_days = (
+            "SELECT day, sum(v) AS v, sum(pl) AS pl, sum(l) AS l, sum(c) AS c, sum(s) AS s,"
+            f" sum(sh) AS sh FROM (SELECT {day} AS day, count(*) AS v, 0 AS pl, 0 AS l,"
+            f" 0 AS c, 0 AS s, 0 AS sh FROM post_view_events e, {rowless} {where}"
+            f" GROUP BY 1 UNION ALL SELECT {day}, 0, count(*), 0, 0, 0, 0"
+            f" FROM post_play_events e, {rowless} {where}"
+            f" GROUP BY 1 UNION ALL SELECT {day}, 0, 0, {engagement}"
+            f" FROM post_engagement_events e, {rowless} {where} GROUP BY 1) AS t GROUP BY day"
+        )
     viewers = " UNION ".join(
         f"SELECT e.user_id FROM {t} e WHERE e.author_id = :u AND e.created_at > :aud"
         " AND e.created_at <= :now AND e.user_id IS NOT NULL AND e.user_id <> ''"

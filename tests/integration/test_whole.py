@@ -173,3 +173,29 @@ def test_an_unknown_user_is_not_found_either_way(engine: Engine) -> None:
     assert reads.user is None
     with pytest.raises(UserNotFound):
         build_dashboard("nobody", only_whole(store.repos), CLOCK)
+
+
+@pytest.mark.postgres
+def test_postgres_reads_sums_past_64_bits_whole(postgres_url: str) -> None:
+    """Three posts at the top of BIGINT: PostgreSQL sums them exactly (past 2^64, which
+    orjson cannot read), and the whole read still answers, as the ports would."""
+    engine = create_engine(postgres_url)
+    tables.metadata.drop_all(engine)
+    try:
+        load_demo(engine)
+        with engine.begin() as conn:
+            conn.execute(
+                text("UPDATE posts SET likes_count = :top WHERE author_id = :u"),
+                {"top": 2**63 - 1, "u": DEMO_USER_ID},
+            )
+            posts = conn.execute(
+                text("SELECT count(*) FROM posts WHERE author_id = :u AND NOT is_deleted"),
+                {"u": DEMO_USER_ID},
+            ).scalar_one()
+        store = SqlStore(engine)
+        got = build_dashboard(DEMO_USER_ID, only_whole(store.repos), CLOCK)
+        assert got.stats.likes_count == posts * (2**63 - 1) > 2**64
+        assert got == build_dashboard(DEMO_USER_ID, attrs.evolve(store.repos, whole=None), CLOCK)
+    finally:
+        tables.metadata.drop_all(engine)
+        engine.dispose()

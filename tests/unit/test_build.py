@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+import attrs
 import pytest
 
 from artist_dashboard import (
     DashboardOptions,
+    DayFigures,
     FixedClock,
     Follow,
     Post,
     Repos,
+    Standing,
     StorageError,
     User,
     UserNotFound,
@@ -164,3 +167,52 @@ def test_core_orders_top_content_whatever_order_the_store_returns() -> None:
     store = ShuffledTop([User(id="me")], store_with_posts(8).posts)
     ids = [t.id for t in build_dashboard("me", store.repos, CLOCK).top_content]
     assert ids == ["p07", "p06", "p05", "p04", "p03"]
+
+
+class DaysWithRows:
+    """Daily rows on the given days (all zeros), no events: records what events are asked."""
+
+    def __init__(self, covered: set[date]) -> None:
+        self.covered = covered
+        self.asked: list[tuple[date, date]] = []
+
+    def daily_rows(self, artist_id: str, first: date, last: date) -> Sequence[DayFigures]:
+        return [DayFigures(d) for d in sorted(self.covered) if first <= d <= last]
+
+    def event_days(
+        self, artist_id: str, first: date, last: date, until: datetime
+    ) -> Sequence[DayFigures]:
+        self.asked.append((first, last))
+        return []
+
+    def standing(self, artist_id: str, first: date, last: date) -> Standing:
+        return Standing()
+
+
+def _events_asked(covered: set[date]) -> list[tuple[date, date]]:
+    days = DaysWithRows(covered)
+    store = InMemoryStore([User(id="me")])
+    build_dashboard("me", attrs.evolve(store.repos, days=days), CLOCK)
+    return days.asked
+
+
+def test_events_are_not_read_over_days_their_rows_settle() -> None:
+    """An artist whose events (and rows) began three weeks ago: the events are asked for the
+    quiet weeks before and for today, never for the three weeks the rows settle."""
+    today = NOW.date()
+    covered = {today - timedelta(days=n) for n in range(1, 22)}
+    assert _events_asked(covered) == [
+        (today - timedelta(days=59), today - timedelta(days=22)),
+        (today, today),
+    ]
+
+
+def test_events_are_asked_in_at_most_three_ranges_covering_every_day_without_a_row() -> None:
+    """Every other day rolled up: at most three ranges, together holding every day without
+    a row (the closest runs are joined)."""
+    today = NOW.date()
+    covered = {today - timedelta(days=n) for n in range(1, 60, 2)}
+    asked = _events_asked(covered)
+    assert len(asked) <= 3
+    wanted = {today - timedelta(days=n) for n in range(60)} - covered
+    assert all(any(a <= d <= b for a, b in asked) for d in wanted)

@@ -372,15 +372,36 @@ def _day_figures(
     user_id: str, days: DayFiguresRepo, wanted: Sequence[date], now: datetime
 ) -> dict[date, DayFigures]:
     """Each wanted day's figures: its row, else its events up to now. Events are asked only
-    for the span of the days that have no row (after a rollup: today alone)."""
+    for the days that have no row (after a rollup: today alone), in a few ranges."""
     first, last = wanted[0], wanted[-1]
     rows = {f.day: f for f in days.daily_rows(user_id, first, last) if first <= f.day <= last}
     uncovered = [day for day in wanted if day not in rows]
     events: dict[date, DayFigures] = {}
-    if uncovered:
-        answered = days.event_days(user_id, uncovered[0], uncovered[-1], now)
-        events = {f.day: f for f in answered if f.day in rows or f.day >= uncovered[0]}
+    for start, end in _event_ranges(uncovered):
+        events |= {f.day: f for f in days.event_days(user_id, start, end, now)}
     return {day: analytics.day_figures(day, rows.get(day), events.get(day)) for day in wanted}
+
+
+#: The most `event_days` calls one dashboard makes.
+EVENT_RANGES = 3
+_DAY = timedelta(days=1)
+
+
+def _event_ranges(uncovered: Sequence[date]) -> list[tuple[date, date]]:
+    """The days without a row (in order) as at most `EVENT_RANGES` ranges: the runs of
+    consecutive such days, the two closest runs joined while there are too many. A range
+    never spans a long stretch of days that have rows — an artist whose events began three
+    weeks ago, with rows since, reads no events of the weeks the rows settle."""
+    runs: list[tuple[date, date]] = []
+    for day in uncovered:
+        if runs and day - runs[-1][1] == _DAY:
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    while len(runs) > EVENT_RANGES:
+        closest = min(range(len(runs) - 1), key=lambda i: runs[i + 1][0] - runs[i][1])
+        runs[closest : closest + 2] = [(runs[closest][0], runs[closest + 1][1])]
+    return runs
 
 
 def _chart_point(figures: DayFigures) -> ArtistDashboardChartPoint:

@@ -100,11 +100,14 @@ class AnalyticsQueries:
 
         # event_days: the artist's events, per day, up to `until`.
         per_day = []
+        #: Each event table's six counters over [start, end) up to `until` (one day, where the
+        #: whole read asks each day without a row on its own).
+        self.event_counts: list[Select[Any]] = []
         for table in events:
             artist, source = author(table)
             day = utc_day(table.c.created_at).label("day")
-            per_day.append(
-                select(day, *counts(table))
+            counted = (
+                select(*counts(table))
                 .select_from(source)
                 .where(
                     artist == user,
@@ -112,8 +115,9 @@ class AnalyticsQueries:
                     table.c.created_at < end,
                     table.c.created_at <= until,
                 )
-                .group_by(day)
             )
+            self.event_counts.append(counted)
+            per_day.append(counted.add_columns(day).group_by(day))
         self.event_days: Select[Any] | None = None
         if per_day:
             both = union_all(*per_day).subquery("per_day")

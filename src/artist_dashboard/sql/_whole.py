@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
@@ -30,11 +30,13 @@ from sqlalchemy import (
     Engine,
     Select,
     String,
+    Text,
     bindparam,
     cast,
     func,
     literal,
     select,
+    true,
 )
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.sql import visitors
@@ -67,6 +69,7 @@ try:  # optional: the `fast` extra
     _loads: Callable[[str | bytes], Any] = orjson.loads
 except ImportError:  # pragma: no cover - exercised where orjson is absent
     _loads = json.loads
+
 
 __all__ = ["WholeRead"]
 
@@ -150,17 +153,22 @@ class WholeRead:
     def _array(self, *columns: Any) -> ColumnElement[Any]:
         return func.json_build_array(*columns) if self.postgres else func.json_array(*columns)
 
+    def _text(self, value: ColumnElement[Any]) -> ColumnElement[Any]:
+        """JSON as text (PostgreSQL's driver would decode it with the standard library's
+        decoder; `_fetch` uses orjson where it can)."""
+        return cast(value, Text) if self.postgres else value
+
     def _rows(self, statement: Select[Any], name: str) -> ColumnElement[Any]:
         """Every row of the statement as one JSON array of arrays (columns in order)."""
         sub = statement.subquery(name)
         row = self._array(*sub.c)
         rows = func.json_agg(row) if self.postgres else func.json_group_array(row)
-        return select(rows).select_from(sub).scalar_subquery()
+        return select(self._text(rows)).select_from(sub).scalar_subquery()
 
     def _row(self, statement: Select[Any], name: str) -> ColumnElement[Any]:
         """The statement's one row as a JSON array (NULL when there is none)."""
         sub = statement.subquery(name)
-        return select(self._array(*sub.c)).select_from(sub).scalar_subquery()
+        return select(self._text(self._array(*sub.c))).select_from(sub).scalar_subquery()
 
     def _parts(
         self, tables: DashboardTables, q: Queries, a: AnalyticsQueries
@@ -230,27 +238,37 @@ class WholeRead:
             has_row = select(d.date).where(d.artist_id == user, d.date == day).exists()
             first = select(func.min(day)).select_from(each).where(~has_row).scalar_subquery()
             parts["events_from"] = first
+            rowless = select(day.label("day")).select_from(each).where(~has_row).subquery("w_open")
             if self.postgres:
-                # From the first day without a row on: PostgreSQL's planner may not nest the
-                # days outside the events' index (the rows of the days that have one are
-                # dropped below).
-                bounds = {"start": func.timezone("UTC", cast(first, DateTime(timezone=False)))}
+                if a.event_counts:
+                    parts["events"] = self._counted_days(rowless.c.day, a)
             else:
-                # Those days alone, each one range read of the events' index.
-                rowless = select(day.label("day")).select_from(each).where(~has_row)
-                start, end = _day_bounds(rowless.subquery("w_open").c.day)
+                # The events of those days alone, each day one range read of the index.
+                start, end = _day_bounds(rowless.c.day)
                 bounds = {"start": start, "end": end}
-        if a.event_days is not None:
-            events = _renamed(a.event_days, "e", **bounds)
-            if self.postgres and "daily_artist_analytics" in a.present:
-                counted = events.subquery("w_counted")
-                covered = (
-                    select(d.date)
-                    .where(d.artist_id == bindparam("user", type_=_ID), d.date == counted.c.day)
-                    .exists()
-                )
-                events = select(counted).where(~covered)
-            parts["events"] = self._rows(events, "w_events")
+        if a.event_days is not None and "events" not in parts:
+            parts["events"] = self._rows(_renamed(a.event_days, "e", **bounds), "w_events")
+        self._standings(parts, a)
+
+    def _counted_days(self, day: ColumnElement[Any], a: AnalyticsQueries) -> ColumnElement[Any]:
+        """(PostgreSQL) Each of the days' counters: each event table's counts of one day as a
+        ``LATERAL`` subquery, so that each is one range read of the events' index (a join of
+        the days and the events is planned as a scan of all the artist's events)."""
+        start, end = _pg_day_bounds(day)
+        counted = [
+            _renamed(counts, "e", start=start, end=end).lateral(f"w_counts_{i}")
+            for i, counts in enumerate(a.event_counts)
+        ]
+        days: Any = day.table
+        for each in counted:
+            days = days.join(each, true())
+        sums = (
+            _sum_of((func.coalesce(each.c[k], 0) for each in counted), k)
+            for k in rules.POST_COUNTERS
+        )
+        return self._rows(select(day, *sums).select_from(days), "w_events")
+
+    def _standings(self, parts: dict[str, ColumnElement[Any]], a: AnalyticsQueries) -> None:
         if a.snapshot_window is None or a.snapshot_standing is None:
             # No standings stored: every dashboard must rank every artist (the ports do).
             self.answers = False
@@ -329,31 +347,34 @@ class WholeRead:
 
     def _fetch(self, bound: dict[str, Any]) -> Sequence[Any]:
         with self._driver() as driver:
-            if not self.postgres:
-                ordered = tuple(bound[k] for k in self.positions)
-                row = driver.execute(self.sql, ordered).fetchone()
-                return tuple(
-                    _loads(v) if name in _JSON_PARTS and v is not None else v
-                    for name, v in zip(self.names, row, strict=True)
-                )
-            import psycopg
+            row = self._run(driver, bound)
+        return tuple(_parsed(name, v) for name, v in zip(self.names, row, strict=True))
 
-            cursor = psycopg.RawCursor(driver)
-            numbered = [bound[k] for k in self.positions]
-            if not self.transaction:
+    def _run(self, driver: Any, bound: dict[str, Any]) -> Sequence[Any]:
+        """The statement's one row, its JSON parts as text."""
+        if not self.postgres:
+            row: Sequence[Any] = driver.execute(
+                self.sql, tuple(bound[k] for k in self.positions)
+            ).fetchone()
+            return row
+        import psycopg
+
+        cursor = psycopg.RawCursor(driver)
+        numbered = [bound[k] for k in self.positions]
+        if not self.transaction:
+            cursor.execute(self.sql, numbered, prepare=True)
+        else:
+            with driver.pipeline():
+                driver.execute(b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                driver.execute(b"SET LOCAL TIME ZONE 'UTC'")
+                if self.timeout_ms is not None:
+                    timeout = f"SET LOCAL statement_timeout = {self.timeout_ms}"
+                    driver.execute(timeout.encode())
                 cursor.execute(self.sql, numbered, prepare=True)
-            else:
-                with driver.pipeline():
-                    driver.execute(b"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-                    driver.execute(b"SET LOCAL TIME ZONE 'UTC'")
-                    if self.timeout_ms is not None:
-                        timeout = f"SET LOCAL statement_timeout = {self.timeout_ms}"
-                        driver.execute(timeout.encode())
-                    cursor.execute(self.sql, numbered, prepare=True)
-                    driver.execute(b"COMMIT")
-            found = cursor.fetchone()
-            assert found is not None
-            return tuple(found)
+                driver.execute(b"COMMIT")
+        found = cursor.fetchone()
+        assert found is not None
+        return tuple(found)
 
     @contextmanager
     def _driver(self) -> Iterator[Any]:
@@ -465,7 +486,10 @@ class WholeRead:
         )
 
 
-#: The parts that are JSON (SQLite returns them as text).
+#: The parts read by orjson where installed: all but the sums, which PostgreSQL may carry past
+#: 64 bits (orjson reads such a number as a float; the standard library keeps it exact).
+_FAST = frozenset(("user", "top", "recent_posts", "recent_followers", "daily", "events"))
+#: The parts that are JSON (returned as text).
 _JSON_PARTS = frozenset(
     (
         "user",
@@ -510,6 +534,28 @@ def _utc_days(element: Any, **_kw: Any) -> Any:
         (moment,) = element.clauses
         return cast(func.timezone("UTC", moment), Date)
     return None
+
+
+def _parsed(name: str, value: Any) -> Any:
+    """A part of the row as the ports would have it: its JSON text decoded."""
+    if value is None or name not in _JSON_PARTS:
+        return value
+    return (_loads if name in _FAST else json.loads)(value)
+
+
+def _sum_of(terms: Iterable[ColumnElement[Any]], name: str) -> ColumnElement[Any]:
+    """``a + b + …`` of the terms, labelled."""
+    total: ColumnElement[Any] | None = None
+    for term in terms:
+        total = term if total is None else total + term
+    assert total is not None
+    return total.label(name)
+
+
+def _pg_day_bounds(day: ColumnElement[Any]) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """(PostgreSQL) The first instant of a day and of the next, as UTC ``timestamptz``."""
+    midnight = cast(day, DateTime(timezone=False))
+    return func.timezone("UTC", midnight), func.timezone("UTC", midnight + _DAY)
 
 
 def _day_bounds(day: ColumnElement[Any]) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
