@@ -112,8 +112,9 @@ def test_the_maintained_figures_are_read_whole_too(engine: Engine) -> None:
 
 @pytest.mark.postgres
 def test_postgres_keeps_the_statement_prepared(postgres_url: str) -> None:
-    """Read after read on one connection, PostgreSQL keeps one prepared statement for the
-    whole read (nothing rolls back, so the driver never drops it)."""
+    """Read after read on one connection, with reads through the ports between them,
+    PostgreSQL keeps one prepared statement for the whole read (nothing rolls back, so the
+    driver never drops it)."""
     engine = create_engine(postgres_url, pool_size=1, max_overflow=0)
     stop_maintaining(engine)
     sources_metadata.drop_all(engine)
@@ -122,6 +123,9 @@ def test_postgres_keeps_the_statement_prepared(postgres_url: str) -> None:
     ask = dashboard_ask(DEMO_USER_ID, store.repos, DEMO_NOW)
     for _ in range(3):
         assert store.read_dashboard(ask) is not None
+        # A read through the ports on the same connection (a fallback, a profile overview, a
+        # readiness probe) ends its snapshot without a ROLLBACK, which would drop it.
+        store.check()
     with engine.connect() as conn:
         prepared = conn.execute(
             text("SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE '%w_user%'")

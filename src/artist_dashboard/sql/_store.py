@@ -323,7 +323,7 @@ class SqlStore:
 
     @contextmanager
     def snapshot(self) -> Iterator[Repos]:
-        """Repos bound to one read transaction, rolled back at the end (nothing is written)."""
+        """Repos bound to one read transaction, which writes nothing."""
         self._watch_file()
         with self._engine.connect() as conn:
             if self._postgres:
@@ -337,7 +337,12 @@ class SqlStore:
                 else:
                     begin_sqlite(conn)
                 yield self._ports(conn)
-                transaction.rollback()
+                if self._postgres:
+                    # READ ONLY: a COMMIT ends it as a ROLLBACK would, but keeps the driver's
+                    # prepared statements (the whole read's), which a ROLLBACK drops.
+                    transaction.commit()
+                else:
+                    transaction.rollback()
 
     def _ports(self, conn: Connection) -> Repos:
         """The ports, and each configured analytics source, bound to one connection."""
