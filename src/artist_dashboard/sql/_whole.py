@@ -16,11 +16,12 @@ not yet computed by the rollup, a maintained audience that must ask the events.
 from __future__ import annotations
 
 import json
+import operator
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, reduce
 from typing import Any
 
 from sqlalchemy import (
@@ -236,15 +237,14 @@ class WholeRead:
                 day = each.c.value
             user = bindparam("user", type_=_ID)
             has_row = select(d.date).where(d.artist_id == user, d.date == day).exists()
-            first = select(func.min(day)).select_from(each).where(~has_row).scalar_subquery()
-            parts["events_from"] = first
             rowless = select(day.label("day")).select_from(each).where(~has_row).subquery("w_open")
+            parts["events_from"] = select(func.min(rowless.c.day)).scalar_subquery()
             if self.postgres:
                 if a.event_counts:
                     parts["events"] = self._counted_days(rowless.c.day, a)
             else:
                 # The events of those days alone, each day one range read of the index.
-                start, end = _day_bounds(rowless.c.day)
+                start, end = self._day_bounds(rowless.c.day)
                 bounds = {"start": start, "end": end}
         if a.event_days is not None and "events" not in parts:
             parts["events"] = self._rows(_renamed(a.event_days, "e", **bounds), "w_events")
@@ -254,7 +254,7 @@ class WholeRead:
         """(PostgreSQL) Each of the days' counters: each event table's counts of one day as a
         ``LATERAL`` subquery, so that each is one range read of the events' index (a join of
         the days and the events is planned as a scan of all the artist's events)."""
-        start, end = _pg_day_bounds(day)
+        start, end = self._day_bounds(day)
         counted = [
             _renamed(counts, "e", start=start, end=end).lateral(f"w_counts_{i}")
             for i, counts in enumerate(a.event_counts)
@@ -263,10 +263,19 @@ class WholeRead:
         for each in counted:
             days = days.join(each, true())
         sums = (
-            _sum_of((func.coalesce(each.c[k], 0) for each in counted), k)
+            reduce(operator.add, (func.coalesce(each.c[k], 0) for each in counted)).label(k)
             for k in rules.POST_COUNTERS
         )
         return self._rows(select(day, *sums).select_from(days), "w_events")
+
+    def _day_bounds(self, day: ColumnElement[Any]) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+        """The first instant of a day and of the next, as the event columns hold instants
+        (PostgreSQL: UTC ``timestamptz``; SQLite: UTC text)."""
+        if self.postgres:
+            midnight = cast(day, DateTime(timezone=False))
+            return func.timezone("UTC", midnight), func.timezone("UTC", midnight + _DAY)
+        clock = literal(" 00:00:00.000000")
+        return day.op("||")(clock), func.date(day, "+1 day").op("||")(clock)
 
     def _standings(self, parts: dict[str, ColumnElement[Any]], a: AnalyticsQueries) -> None:
         if a.snapshot_window is None or a.snapshot_standing is None:
@@ -541,27 +550,6 @@ def _parsed(name: str, value: Any) -> Any:
     if value is None or name not in _JSON_PARTS:
         return value
     return (_loads if name in _FAST else json.loads)(value)
-
-
-def _sum_of(terms: Iterable[ColumnElement[Any]], name: str) -> ColumnElement[Any]:
-    """``a + b + …`` of the terms, labelled."""
-    total: ColumnElement[Any] | None = None
-    for term in terms:
-        total = term if total is None else total + term
-    assert total is not None
-    return total.label(name)
-
-
-def _pg_day_bounds(day: ColumnElement[Any]) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
-    """(PostgreSQL) The first instant of a day and of the next, as UTC ``timestamptz``."""
-    midnight = cast(day, DateTime(timezone=False))
-    return func.timezone("UTC", midnight), func.timezone("UTC", midnight + _DAY)
-
-
-def _day_bounds(day: ColumnElement[Any]) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
-    """(SQLite) The first instant of a ``YYYY-MM-DD`` day and of the next, as UTC text."""
-    clock = literal(" 00:00:00.000000")
-    return day.op("||")(clock), func.date(day, "+1 day").op("||")(clock)
 
 
 def _time(value: Any) -> datetime:
