@@ -3,6 +3,7 @@ what the ports give, keeps its prepared statement, and declines where the ports 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -165,6 +166,40 @@ def test_sqlite_declines_counters_that_are_not_numbers(tmp_path: Path) -> None:
     store = SqlStore(engine)
     assert store.read_dashboard(dashboard_ask(DEMO_USER_ID, store.repos, DEMO_NOW)) is None
     assert build_dashboard(DEMO_USER_ID, store.repos, CLOCK).stats.likes_count == 0
+
+
+def test_odd_daily_counters_read_clamped_and_logged_either_way(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Daily rows with one odd counter each — every counter once negative and once text —
+    beside clean rows: the whole read and the ports clamp each to 0 alike, log it, and take
+    the clean rows as they are."""
+    from artist_dashboard import rules
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'odd.db'}")
+    store = load_demo(engine, analytics=True, ranked=True)
+    newest = DEMO_NOW.date() - timedelta(days=7)  # the demo's newest daily row
+    odd = {}
+    for n, (counter, value) in enumerate((c, v) for c in rules.POST_COUNTERS for v in (-5, "many")):
+        day = newest - timedelta(days=n)
+        odd[day] = counter
+        with engine.begin() as conn:
+            changed = conn.execute(
+                text(
+                    f"UPDATE daily_artist_analytics SET {counter} = :v"
+                    " WHERE artist_id = :u AND date = :d"
+                ),
+                {"v": value, "u": DEMO_USER_ID, "d": day.isoformat()},
+            ).rowcount
+        assert changed == 1
+    with caplog.at_level(logging.WARNING, logger="artist_dashboard"):
+        got = build_dashboard(DEMO_USER_ID, only_whole(store.repos), CLOCK)
+    assert f"{len(odd)} stored value(s) corrected" in caplog.text  # one summary per build
+    expected = build_dashboard(DEMO_USER_ID, attrs.evolve(store.repos, whole=None), CLOCK)
+    assert got == expected
+    chart = {p.date: p for p in got.engagement_chart}
+    assert all(getattr(chart[day], counter) == 0 for day, counter in odd.items())
+    assert all(chart[day].view_count > 0 for day, c in odd.items() if c != "view_count")
 
 
 def test_an_unknown_user_is_not_found_either_way(engine: Engine) -> None:

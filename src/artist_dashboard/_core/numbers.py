@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Context, Decimal, localcontext
+from functools import lru_cache
 
 __all__ = ["MAX_AMOUNT_DIGITS", "PLACES", "exact_sum", "half_up", "plain", "round_money"]
 
@@ -23,6 +24,9 @@ EXACT = Context(prec=MAX_AMOUNT_DIGITS + 140, rounding=ROUND_HALF_UP, Emax=10**6
 _QUANTUM = Decimal((0, (1,), -PLACES))
 
 
+# Every build of an artist's dashboard rounds the same days' rates again (the chart's 30):
+# remembered, a rate costs a tenth. Decimals are immutable, so sharing them is safe.
+@lru_cache(maxsize=8192)
 def half_up(numerator: int, denominator: int, places: int = PLACES) -> Decimal:
     """numerator / denominator rounded half-up (a tie away from zero) to `places` decimals,
     with integer arithmetic only; `denominator` must be positive."""

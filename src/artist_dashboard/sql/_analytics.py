@@ -276,11 +276,36 @@ def daily_figures(artist_id: str, row: Sequence[Any]) -> DayFigures:
     """A daily row (day, then the six counters) as the day's figures, its counters read like a
     post's: negative, NULL or odd values clamp to 0, and are logged."""
     day, *counters = row
-    for value in counters:
-        if type(value) is not int or not 0 <= value <= MAX_COUNTER:
-            kept = DailyAnalytics(artist_id, day_of(day), *counters)
-            return DayFigures(kept.day, *(getattr(kept, k) for k in POST_COUNTERS))
-    return DayFigures(day_of(day), *counters)  # nothing to clamp: the common case
+    kept = DailyAnalytics(artist_id, day_of(day), *counters)
+    return DayFigures(kept.day, *(getattr(kept, k) for k in POST_COUNTERS))
+
+
+def daily_figures_of(artist_id: str, rows: Iterable[Sequence[Any]]) -> list[DayFigures]:
+    """Daily rows as `daily_figures` reads them, the common case — six counters that need no
+    clamping — checked inline (a dashboard reads up to 60 rows; this is half their cost)."""
+    figures: list[DayFigures] = []
+    add = figures.append
+    top = MAX_COUNTER
+    for row in rows:
+        day, v, p, li, c, s, sh = row
+        if (
+            type(v) is int
+            and type(p) is int
+            and type(li) is int
+            and type(c) is int
+            and type(s) is int
+            and type(sh) is int
+            and 0 <= v <= top
+            and 0 <= p <= top
+            and 0 <= li <= top
+            and 0 <= c <= top
+            and 0 <= s <= top
+            and 0 <= sh <= top
+        ):
+            add(DayFigures(day_of(day), v, p, li, c, s, sh))
+        else:
+            add(daily_figures(artist_id, row))
+    return figures
 
 
 def currency_totals(rows: Iterable[Sequence[Any]]) -> list[CurrencyTotal]:
@@ -316,7 +341,7 @@ class AnalyticsReader:
             return []
         params = {"user": artist_id, "first": first, "last": last}
         rows = self.conn.execute(self.queries.daily_rows, params)
-        return [daily_figures(artist_id, row) for row in rows]
+        return daily_figures_of(artist_id, rows)
 
     def event_days(
         self, artist_id: str, first: date, last: date, until: datetime

@@ -263,7 +263,8 @@ def _sqlite_day(value: Any) -> Any:
 
 
 class _SqliteSink(_Sink):
-    """One prepared upsert, ``executemany`` over positional rows."""
+    """One prepared upsert, ``executemany`` over positional rows. An event table whose rows
+    carry their post's author is written through a scratch table instead (`_stage`)."""
 
     def __init__(
         self, conn: Connection, target: DashboardTables, name: str, authored: list[Table]
@@ -271,20 +272,12 @@ class _SqliteSink(_Sink):
         super().__init__(conn, target, name, authored)
         marks = ", ".join("?" * len(self.columns))
         columns = ", ".join(self.quoted)
-        on_conflict = self.on_conflict
-        self.post_at: int | None = None
-        if self.table in authored:
-            # An event's author is its post's, looked up as the row goes in (writing every
-            # row a second time to fill it afterwards costs more than the load itself).
-            q = conn.dialect.identifier_preparer
-            author = q.quote(self.table.c.author_id.name)
-            posts = q.format_table(target.posts)
-            p_id, p_author = (q.quote(target.posts.c[k].name) for k in ("id", "author_id"))
-            columns += f", {author}"
-            marks += f", (SELECT {p_author} FROM {posts} WHERE {p_id} = ?)"
-            on_conflict += f", {author} = excluded.{author}"
-            self.post_at = self.columns.index("post_id")
-        self.sql = f"INSERT INTO {self.quoted_table} ({columns}) VALUES ({marks}) {on_conflict}"
+        self.sql = f"INSERT INTO {self.quoted_table} ({columns}) VALUES ({marks})"
+        self.sql += f" {self.on_conflict}"
+        self.cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        self.staged = self.table in authored
+        if self.staged:
+            self._stage(conn, target)
         # Only times, days and amounts need converting; the driver takes the rest as they are.
         converters: dict[str, Callable[[Any], Any]] = {
             "created_at": _sqlite_time,
@@ -293,21 +286,50 @@ class _SqliteSink(_Sink):
         }
         self.convert = [(i, converters[c]) for i, c in enumerate(self.columns) if c in converters]
         self.pick = itemgetter(*self.positions)
-        self.cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+
+    def _stage(self, conn: Connection, target: DashboardTables) -> None:
+        """An event's author is its post's, looked up as the row goes in. Looked up per row in
+        ``VALUES`` it costs SQLite more than the insert (each row reopens the posts' index); in
+        one ``INSERT … SELECT`` over a batch it costs next to nothing. So a batch goes into a
+        scratch table of this connection, then into the table in one upsert, in file order —
+        a later row with the same key still replaces an earlier one."""
+        q = conn.dialect.identifier_preparer
+        author = q.quote(self.table.c.author_id.name)
+        posts = q.format_table(target.posts)
+        p_id, p_author = (q.quote(target.posts.c[k].name) for k in ("id", "author_id"))
+        scratch = "temp.artist_dashboard_load"
+        names = ", ".join(f"c{i}" for i in range(len(self.columns)))
+        post = f"c{self.columns.index('post_id')}"
+        self.drop_scratch = f"DROP TABLE IF EXISTS {scratch}"
+        self.cursor.execute(self.drop_scratch)  # inside the load's transaction, like all else
+        self.cursor.execute(f"CREATE TABLE {scratch} ({names})")
+        self.sql = f"INSERT INTO {scratch} VALUES ({', '.join('?' * len(self.columns))})"
+        self.copy = (
+            f"INSERT INTO {self.quoted_table} ({', '.join(self.quoted)}, {author})"
+            f" SELECT {names}, (SELECT {p_author} FROM {posts} WHERE {p_id} = {post})"
+            f" FROM {scratch} WHERE true ORDER BY rowid"
+            f" {self.on_conflict}, {author} = excluded.{author}"
+        )
+        self.empty_scratch = f"DELETE FROM {scratch}"
 
     def _values(self, row: Row) -> tuple[Any, ...]:
         values = list(self.pick(row))
         for i, convert in self.convert:
             values[i] = convert(values[i])
-        if self.post_at is not None:
-            values.append(values[self.post_at])
         return tuple(values)
 
     def write(self, rows: list[Row]) -> None:
         self.cursor.executemany(self.sql, [self._values(row) for row in rows])
+        if self.staged:
+            self.cursor.execute(self.copy)
+            self.cursor.execute(self.empty_scratch)
         if self.name == "posts":
             _replace_collaborators(self.conn, self.target, rows)
             _resync_event_authors(self.conn, self.target, self.authored, [r[0] for r in rows])
+
+    def finish(self) -> None:
+        if self.staged:
+            self.cursor.execute(self.drop_scratch)
 
 
 class _PostgresSink(_Sink):

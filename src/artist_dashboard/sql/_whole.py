@@ -57,7 +57,7 @@ from .._core.values import as_utc
 from ._analytics import (
     AnalyticsQueries,
     currency_totals,
-    daily_figures,
+    daily_figures_of,
     day_of,
     summed_totals,
 )
@@ -448,7 +448,7 @@ class WholeRead:
                 if stored is None
                 else Standing(int(stored[0]), int(stored[1]))
             )
-            extra["daily_rows"] = [daily_figures(ask.user_id, r) for r in found.get("daily") or ()]
+            extra["daily_rows"] = daily_figures_of(ask.user_id, found.get("daily") or ())
             assert ask.days is not None
             start = found.get("events_from", str(ask.days[0]))
             extra["events_from"] = None if start is None else day_of(start)
