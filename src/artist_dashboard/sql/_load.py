@@ -270,14 +270,15 @@ class _SqliteSink(_Sink):
         self, conn: Connection, target: DashboardTables, name: str, authored: list[Table]
     ) -> None:
         super().__init__(conn, target, name, authored)
-        marks = ", ".join("?" * len(self.columns))
-        columns = ", ".join(self.quoted)
-        self.sql = f"INSERT INTO {self.quoted_table} ({columns}) VALUES ({marks})"
-        self.sql += f" {self.on_conflict}"
         self.cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        marks = ", ".join("?" * len(self.columns))
         self.staged = self.table in authored
         if self.staged:
-            self._stage(conn, target)
+            self.sql = self._stage(conn, target, marks)
+        else:
+            columns = ", ".join(self.quoted)
+            self.sql = f"INSERT INTO {self.quoted_table} ({columns}) VALUES ({marks})"
+            self.sql += f" {self.on_conflict}"
         # Only times, days and amounts need converting; the driver takes the rest as they are.
         converters: dict[str, Callable[[Any], Any]] = {
             "created_at": _sqlite_time,
@@ -287,12 +288,12 @@ class _SqliteSink(_Sink):
         self.convert = [(i, converters[c]) for i, c in enumerate(self.columns) if c in converters]
         self.pick = itemgetter(*self.positions)
 
-    def _stage(self, conn: Connection, target: DashboardTables) -> None:
+    def _stage(self, conn: Connection, target: DashboardTables, marks: str) -> str:
         """An event's author is its post's, looked up as the row goes in. Looked up per row in
-        ``VALUES`` it costs SQLite more than the insert (each row reopens the posts' index); in
-        one ``INSERT … SELECT`` over a batch it costs next to nothing. So a batch goes into a
-        scratch table of this connection, then into the table in one upsert, in file order —
-        a later row with the same key still replaces an earlier one."""
+        ``VALUES`` it costs SQLite more than the insert itself; in one ``INSERT … SELECT`` over
+        a batch it costs next to nothing. So a batch goes into a scratch table of this
+        connection, then into the table in one upsert, in file order — a later row with the
+        same key still replaces an earlier one. Returns the scratch table's insert."""
         q = conn.dialect.identifier_preparer
         author = q.quote(self.table.c.author_id.name)
         posts = q.format_table(target.posts)
@@ -303,7 +304,6 @@ class _SqliteSink(_Sink):
         self.drop_scratch = f"DROP TABLE IF EXISTS {scratch}"
         self.cursor.execute(self.drop_scratch)  # inside the load's transaction, like all else
         self.cursor.execute(f"CREATE TABLE {scratch} ({names})")
-        self.sql = f"INSERT INTO {scratch} VALUES ({', '.join('?' * len(self.columns))})"
         self.copy = (
             f"INSERT INTO {self.quoted_table} ({', '.join(self.quoted)}, {author})"
             f" SELECT {names}, (SELECT {p_author} FROM {posts} WHERE {p_id} = {post})"
@@ -311,6 +311,7 @@ class _SqliteSink(_Sink):
             f" {self.on_conflict}, {author} = excluded.{author}"
         )
         self.empty_scratch = f"DELETE FROM {scratch}"
+        return f"INSERT INTO {scratch} VALUES ({marks})"
 
     def _values(self, row: Row) -> tuple[Any, ...]:
         values = list(self.pick(row))
