@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -205,3 +206,33 @@ def test_a_load_refreshes_the_statistics_of_what_it_wrote_only(tmp_path: Path) -
         assert conn.execute(text(stats), {"t": "users"}).all() == users_before
         assert conn.execute(text(stats), {"t": "post_view_events"}).all() != []
     engine.dispose()
+
+
+def test_events_carry_their_posts_author_through_later_loads(engine: Engine) -> None:
+    """An event loaded before its post gets the post's author when the post arrives; a post
+    loaded again under another author takes its events along; an event without a post has
+    none — in batches smaller than the loads, so each batch's ids are matched."""
+    from artist_dashboard import Post, PostEvent
+    from artist_dashboard.sql import Sources, load_records_into, sources_metadata
+
+    at = datetime(2026, 6, 1, tzinfo=UTC)
+    events = [PostEvent(f"e{n}", f"p{n % 3}", at) for n in range(7)] + [PostEvent("x", "gone", at)]
+    sources_metadata.drop_all(engine)
+    try:
+        load_records_into(engine, sources=Sources(events=events), batch_size=2)
+        assert authors(engine) == {"x": None, **{f"e{n}": None for n in range(7)}}
+        posts = [Post(id=f"p{n}", author_id=f"a{n}", created_at=at) for n in range(3)]
+        load_records_into(engine, posts=posts, batch_size=2)
+        assert authors(engine) == {"x": None, **{f"e{n}": f"a{n % 3}" for n in range(7)}}
+        moved = [Post(id="p1", author_id="b", created_at=at)]
+        load_records_into(engine, posts=moved, batch_size=2)
+        expected = {f"e{n}": "b" if n % 3 == 1 else f"a{n % 3}" for n in range(7)}
+        assert authors(engine) == {"x": None, **expected}
+    finally:
+        sources_metadata.drop_all(engine)
+
+
+def authors(engine: Engine) -> dict[str, Any]:
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, author_id FROM post_view_events")).all()
+    return dict(rows)

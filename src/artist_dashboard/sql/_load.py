@@ -10,6 +10,7 @@ key (a later document replaces an earlier one).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, date, datetime
 from itertools import islice
@@ -23,7 +24,9 @@ from sqlalchemy import (
     Engine,
     MetaData,
     Table,
+    bindparam,
     delete,
+    func,
     literal,
     select,
     update,
@@ -449,7 +452,7 @@ def _replace_collaborators(conn: Connection, target: DashboardTables, rows: list
     post in the batch is the one that stays, as in the posts table)."""
     pc = target.post_collaborators
     last = {row[0]: row for row in rows}
-    conn.execute(delete(pc).where(pc.c.post_id.in_(list(last))))
+    conn.execute(delete(pc).where(pc.c.post_id.in_(_each_id())), {"ids": _json_ids(last)})
     pairs = [
         {"post_id": post_id, "user_id": user, "author_id": row[1]}
         for post_id, row in last.items()
@@ -459,6 +462,16 @@ def _replace_collaborators(conn: Connection, target: DashboardTables, rows: list
         if "author_id" not in pc.c:
             pairs = [{k: v for k, v in p.items() if k != "author_id"} for p in pairs]
         conn.execute(pc.insert(), pairs)
+
+
+def _each_id() -> Any:
+    """(SQLite) The ids of a batch, given as one JSON array: one parameter where an ``IN``
+    list would have thousands, each rendered and bound anew by every statement."""
+    return select(func.json_each(bindparam("ids")).table_valued("value").c.value)
+
+
+def _json_ids(ids: Iterable[Any]) -> str:
+    return json.dumps(list(ids))
 
 
 def _author_of(target: DashboardTables, events: Table) -> Any:
@@ -483,8 +496,9 @@ def _resync_event_authors(
         e = table.c
         conn.execute(
             update(table)
-            .where(e.post_id.in_(post_ids), e.author_id.is_distinct_from(author))
-            .values(author_id=author)
+            .where(e.post_id.in_(_each_id()), e.author_id.is_distinct_from(author))
+            .values(author_id=author),
+            {"ids": _json_ids(post_ids)},
         )
 
 
