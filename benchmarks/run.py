@@ -24,7 +24,7 @@ import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -379,7 +379,12 @@ def _event_load_floor(engine: Engine) -> float:
     from artist_dashboard.sql import tables
 
     started = time.perf_counter()
-    with engine.begin() as conn:
+    with engine.begin() as conn, ExitStack() as settings:
+        if engine.dialect.name == "sqlite":
+            # The load's own room and helper threads for sorting the index builds.
+            from artist_dashboard.sql._load import sqlite_load_settings
+
+            settings.enter_context(sqlite_load_settings(conn))
         for table in tables.events:
             copy = f"floor_{table.name}"
             conn.execute(text(f"DROP TABLE IF EXISTS {copy}"))

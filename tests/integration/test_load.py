@@ -236,3 +236,28 @@ def authors(engine: Engine) -> dict[str, Any]:
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT id, author_id FROM post_view_events")).all()
     return dict(rows)
+
+
+def test_a_sqlite_load_sorts_with_its_own_settings_and_puts_them_back(tmp_path: Path) -> None:
+    """The index builds run with a bigger page cache and helper threads for sorting, and the
+    pooled connection comes back with the settings it had."""
+    from sqlalchemy import event
+
+    from artist_dashboard.sql._load import SQLITE_LOAD_PRAGMAS
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'settings.db'}", pool_size=1, max_overflow=0)
+
+    def settings() -> dict[str, Any]:
+        with engine.connect() as conn:
+            return {k: conn.exec_driver_sql(f"PRAGMA {k}").scalar() for k in SQLITE_LOAD_PRAGMAS}
+
+    before = settings()
+    assert before != SQLITE_LOAD_PRAGMAS
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    load_dataset_into(engine, write_folder(tmp_path / "data", bad=False))
+    set_at = max(statements.index(f"PRAGMA {k} = {v}") for k, v in SQLITE_LOAD_PRAGMAS.items())
+    put_back = statements.index(f"PRAGMA threads = {before['threads']}", set_at)
+    assert any(s.startswith("CREATE INDEX") for s in statements[set_at:put_back])
+    assert settings() == before
+    engine.dispose()

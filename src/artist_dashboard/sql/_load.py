@@ -11,7 +11,9 @@ key (a later document replaces an earlier one).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
 from datetime import UTC, date, datetime
 from itertools import islice
 from operator import itemgetter
@@ -174,7 +176,7 @@ def _load_rows(
     target.metadata.create_all(engine, tables=list(target.core), checkfirst=True)
     target.sources_metadata.create_all(engine, tables=wanted, checkfirst=True)
     counts: dict[str, int] = {}
-    with engine.begin() as conn:
+    with engine.begin() as conn, ExitStack() as settings:
         if dialect == "postgresql":
             # A naive ``timestamp`` column of an existing schema receives UTC.
             conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
@@ -182,8 +184,7 @@ def _load_rows(
             conn.exec_driver_sql("SET LOCAL work_mem = '256MB'")
         else:
             begin_sqlite(conn, immediate=True)  # else pysqlite runs the DDL outside it
-            # Room to sort the index builds in memory (this connection only; 64 MB).
-            conn.exec_driver_sql("PRAGMA cache_size = -65536")
+            settings.enter_context(sqlite_load_settings(conn))
         _drop_indexes_of_empty_tables(conn, [*target.core[1:], *wanted])
         authored = [t for t in existing(conn, target.events) if "author_id" in t.c]
         for name, stream in streams.items():
@@ -208,6 +209,27 @@ def _load_rows(
     if written:
         _analyze(engine, written)
     return counts
+
+
+#: SQLite's settings for a load's connection: room to sort the index builds in memory (64 MB
+#: of page cache) and helper threads to sort them (on two cores, index builds take a fifth
+#: less time).
+SQLITE_LOAD_PRAGMAS = {"cache_size": -65536, "threads": min(4, os.cpu_count() or 1)}
+
+
+@contextmanager
+def sqlite_load_settings(conn: Connection) -> Iterator[None]:
+    """`SQLITE_LOAD_PRAGMAS` on this connection for the block, then as they were (the pool
+    keeps the connection)."""
+    before = {k: int(conn.exec_driver_sql(f"PRAGMA {k}").scalar_one()) for k in SQLITE_LOAD_PRAGMAS}
+    for name, value in SQLITE_LOAD_PRAGMAS.items():
+        conn.exec_driver_sql(f"PRAGMA {name} = {value}")
+    try:
+        yield
+    finally:
+        with suppress(Exception):  # a failed load's own error is the one to report
+            for name, was in before.items():
+                conn.exec_driver_sql(f"PRAGMA {name} = {was}")
 
 
 def _batches(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
