@@ -23,6 +23,7 @@ pytest.importorskip("sqlalchemy", reason="the sql extra is not installed")
 from sqlalchemy import Engine, create_engine, func, select, text
 
 from artist_dashboard.dataset import DatasetError
+from artist_dashboard.dataset import _folder as dataset_folder
 from artist_dashboard.sql import SqlStore, load_dataset_into, tables
 from artist_dashboard.sql._catalog import index_names
 
@@ -71,9 +72,20 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
     made.dispose()
 
 
-def test_every_bad_line_is_reported_and_the_rest_loads(engine: Engine, tmp_path: Path) -> None:
+@pytest.fixture(params=["in process", "read ahead"])
+def reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Files read in the loading process, or each by a reading process of its own (what a
+    file of `READ_AHEAD_BYTES` or more gets)."""
+    if request.param == "read ahead":
+        monkeypatch.setattr(dataset_folder, "READ_AHEAD_BYTES", 0)
+    return str(request.param)
+
+
+def test_every_bad_line_is_reported_and_the_rest_loads(
+    engine: Engine, tmp_path: Path, reading: str
+) -> None:
     """Each bad line becomes one report naming its file and line, without SQL; the good lines
-    load, and a later write to the loaded rows works."""
+    load, and a later write to the loaded rows works — whichever process reads the file."""
     problems: list[Any] = []
     report = load_dataset_into(engine, write_folder(tmp_path / "d"), on_problem=problems.append)
     assert report.posts == 2
@@ -260,4 +272,65 @@ def test_a_sqlite_load_sorts_with_its_own_settings_and_puts_them_back(tmp_path: 
     put_back = statements.index(f"PRAGMA threads = {before['threads']}", set_at)
     assert any(s.startswith("CREATE INDEX") for s in statements[set_at:put_back])
     assert settings() == before
+    engine.dispose()
+
+
+def test_corrections_made_while_reading_count_in_the_loads_summary(
+    tmp_path: Path, reading: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A value the records correct (a negative counter) is counted in the load's one summary
+    line, whichever process read it."""
+    folder = tmp_path / "d"
+    folder.mkdir()
+    (folder / "users.jsonl").write_text(json.dumps({"_id": "a"}) + "\n")
+    (folder / "posts.jsonl").write_text(json.dumps({"_id": "p", **GOOD, "viewCount": -3}) + "\n")
+    engine = create_engine(f"sqlite:///{tmp_path / 'corrected.db'}")
+    with caplog.at_level(logging.WARNING, logger="artist_dashboard"):
+        load_dataset_into(engine, folder)
+    assert "1 stored value(s) corrected" in caplog.text
+    assert "post p: view_count -3 counted as 0" in caplog.text
+    engine.dispose()
+
+
+def test_a_reading_process_that_dies_fails_the_load_and_writes_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reading process that ends without finishing its file is a DatasetError naming the
+    file, and the load writes nothing."""
+    monkeypatch.setattr(dataset_folder, "READ_AHEAD_BYTES", 0)
+    monkeypatch.setattr(dataset_folder, "_READER", "import sys; sys.exit(3)")
+    engine = create_engine(f"sqlite:///{tmp_path / 'died.db'}")
+    with pytest.raises(DatasetError, match=r"users\.jsonl: the process reading it stopped"):
+        load_dataset_into(engine, write_folder(tmp_path / "d", bad=False))
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(tables.users)).scalar() == 0
+    engine.dispose()
+
+
+def test_a_load_that_stops_early_stops_its_reading_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the load stops (here `on_problem` raises at the first bad line), the process
+    reading the file is not left running."""
+    monkeypatch.setattr(dataset_folder, "READ_AHEAD_BYTES", 0)
+    started: list[subprocess.Popen[bytes]] = []
+    popen = subprocess.Popen
+
+    def recorded(*args: Any, **kwargs: Any) -> subprocess.Popen[bytes]:
+        started.append(popen(*args, **kwargs))
+        return started[-1]
+
+    monkeypatch.setattr(dataset_folder.subprocess, "Popen", recorded)
+
+    class Stop(Exception):
+        pass
+
+    def stop(problem: object) -> None:
+        raise Stop(problem)
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'stopped.db'}")
+    with pytest.raises(Stop):
+        load_dataset_into(engine, write_folder(tmp_path / "d"), on_problem=stop)
+    assert started
+    assert all(reader.poll() is not None for reader in started)
     engine.dispose()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -47,6 +47,32 @@ def corrected(kind: str, describe: Callable[[], str]) -> None:
     counting.counts[kind] += 1
     if counting.first is None:
         counting.first = describe()
+
+
+@contextmanager
+def corrections_kept() -> Iterator[Corrections]:
+    """Count the corrections made inside the block without reporting them: work done on
+    behalf of another process, which reports them (`add_corrections`)."""
+    counting = Corrections()
+    token = _under_way.set(counting)
+    try:
+        yield counting
+    finally:
+        _under_way.reset(token)
+
+
+def add_corrections(counts: Mapping[str, int], first: str | None) -> None:
+    """Count corrections made elsewhere (`corrections_kept`) in the build or load under way;
+    outside one, log the first and how many."""
+    counting = _under_way.get()
+    if counting is None:
+        if counts:
+            total = sum(counts.values())
+            corrections_log.warning("%d stored value(s) corrected; the first: %s", total, first)
+        return
+    counting.counts.update(counts)
+    if counting.first is None:
+        counting.first = first
 
 
 @contextmanager

@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import difflib
 import json
+import os
+import pickle
+import subprocess
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
+from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from attrs import frozen
 
 from .._core.errors import DashboardError
 from .._core.records import DailyAnalytics, Earning, Follow, Post, PostEvent, User
-from .._core.values import counting_corrections, log
+from .._core.values import add_corrections, corrections_kept, counting_corrections, log
 from ..memory import SOURCES, InMemoryStore
 from ._documents import (
     daily_document,
@@ -274,6 +279,98 @@ def iter_rows(folder: str | Path, name: str, on_problem: OnProblem = _raise) -> 
     way, and the same bad lines reported."""
     for found in _read(dataset_folder(folder), COLLECTIONS[name], on_problem, _fast_of(name)):
         yield found if type(found) is tuple else record_row(name, found)
+
+
+_T = TypeVar("_T")
+
+#: A file at least this big is read by a process of its own while the load writes its rows:
+#: reading and checking JSON lines is most of a big load's Python, and a second process can
+#: do it beside the database's work (a thread cannot: the GIL).
+READ_AHEAD_BYTES = 32 * 1024 * 1024
+
+
+def row_batches(
+    folder: str | Path, name: str, on_problem: OnProblem, size: int
+) -> Iterator[list[Row]]:
+    """The rows of one collection (`iter_rows`) in lists of `size`, in file order; each bad
+    line goes to `on_problem`, in order, and corrections are counted in the work under way.
+    A file of `READ_AHEAD_BYTES` or more is read by a child process, a batch ahead."""
+    path = dataset_folder(folder) / COLLECTIONS[name].file
+    if sys.executable and path.is_file() and path.stat().st_size >= READ_AHEAD_BYTES:
+        yield from _read_ahead(folder, name, on_problem, size)
+    else:
+        yield from batched(iter_rows(folder, name, on_problem), size)
+
+
+def batched(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
+    """Lists of `size` items in order (the last one shorter)."""
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def _read_ahead(
+    folder: str | Path, name: str, on_problem: OnProblem, size: int
+) -> Iterator[list[Row]]:
+    # A fresh interpreter running this module alone (multiprocessing's spawn would run the
+    # caller's main script again, and fork is unsafe in a process that has threads).
+    source = str(Path(__file__).resolve().parents[2])
+    paths = [source, *filter(None, [os.environ.get("PYTHONPATH")])]
+    reader = subprocess.Popen(
+        [sys.executable, "-c", _READER, str(folder), name, str(size)],
+        stdout=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
+    )
+    assert reader.stdout is not None
+    try:
+        while True:
+            try:
+                kind, found = pickle.load(reader.stdout)
+            except EOFError:
+                file = COLLECTIONS[name].file
+                raise DatasetError(f"{file}: the process reading it stopped") from None
+            if kind == "rows":
+                yield found
+            elif kind == "problem":
+                on_problem(found)
+            elif kind == "done":
+                add_corrections(*found)
+                return
+            else:
+                raise found
+    finally:
+        reader.stdout.close()
+        if reader.poll() is None:  # the load stopped early: so does the reading
+            reader.terminate()
+        reader.wait()
+
+
+_READER = "from artist_dashboard.dataset._folder import read_for_parent; read_for_parent()"
+
+
+def read_for_parent() -> None:
+    """(The reading process of `row_batches`) Write its messages to standard output, pickled:
+    ("rows", batch), ("problem", problem), then ("done", (counts, first)) or ("error",
+    exception). The arguments: folder, collection, batch size."""
+    folder, name, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    out = sys.stdout.buffer
+
+    def send(message: tuple[str, Any]) -> None:
+        pickle.dump(message, out, protocol=pickle.HIGHEST_PROTOCOL)
+
+    try:
+        with corrections_kept() as kept:
+            for batch in batched(iter_rows(folder, name, lambda p: send(("problem", p))), size):
+                send(("rows", batch))
+        send(("done", (dict(kept.counts), kept.first)))
+    except BrokenPipeError:  # the load stopped reading
+        return
+    except Exception as exc:
+        try:
+            send(("error", exc))
+        except Exception:  # an exception that cannot be pickled: its words can
+            send(("error", DatasetError(f"{type(exc).__name__}: {exc}")))
+    out.flush()
 
 
 def _fast_of(name: str) -> Callable[[dict[str, Any]], Any]:

@@ -2,7 +2,8 @@
 
 Everything happens in one transaction: a load that fails or is killed leaves the tables and
 their indexes as they were. Rows come from `artist_dashboard.dataset.iter_rows` (straight from
-the documents that need no correction, from records otherwise) and go to a sink per table:
+the documents that need no correction, from records otherwise; a big file read by a process of
+its own, a batch ahead) and go to a sink per table:
 SQLite takes them through one prepared upsert with ``executemany``; PostgreSQL takes them with
 ``COPY`` into a temporary staging table, then one set-based upsert keeps the last row of each
 key (a later document replaces an earlier one).
@@ -12,13 +13,12 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager, suppress
 from datetime import UTC, date, datetime
-from itertools import islice
 from operator import itemgetter
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from attrs import frozen
 from sqlalchemy import (
@@ -42,14 +42,12 @@ from ..dataset import (
     Problem,
     check_dataset,
     configured_sources,
-    iter_rows,
     warn_about_unknown_files,
 )
+from ..dataset._folder import batched, row_batches
 from ..dataset._rows import COLUMNS, Row, record_row
 from ._catalog import begin_sqlite, existing, index_names, missing_indexes
 from ._schema import DashboardTables, require_plain_tables, standings_tables, tables
-
-_T = TypeVar("_T")
 
 #: The key of each collection's table: what an upsert matches on.
 KEYS = {
@@ -118,9 +116,8 @@ def load_dataset_into(
         check_dataset(folder)
     names = ["users", "posts", "follows", *configured_sources(folder)]
     with counting_corrections(f"loading {folder}"):
-        counts = _load_rows(
-            engine, target, {n: iter_rows(folder, n, report) for n in names}, batch_size
-        )
+        batches = {n: row_batches(folder, n, report, batch_size) for n in names}
+        counts = _load_batches(engine, target, batches)
     return LoadReport(counts["users"], counts["posts"], counts["follows"], tuple(problems))
 
 
@@ -158,15 +155,12 @@ def load_records_into(
     if sources.earnings is not None:
         entries = sources.earnings
         streams["earnings"] = (record_row("earnings", e) for e in entries)
-    counts = _load_rows(engine, target, streams, batch_size)
+    counts = _load_batches(engine, target, {n: batched(s, batch_size) for n, s in streams.items()})
     return counts["users"], counts["posts"], counts["follows"]
 
 
-def _load_rows(
-    engine: Engine,
-    target: DashboardTables,
-    streams: dict[str, Iterable[Row]],
-    batch_size: int,
+def _load_batches(
+    engine: Engine, target: DashboardTables, streams: Mapping[str, Iterable[list[Row]]]
 ) -> dict[str, int]:
     dialect = engine.dialect.name
     if dialect not in ("sqlite", "postgresql"):
@@ -191,7 +185,7 @@ def _load_rows(
             sink_type = _PostgresSink if dialect == "postgresql" else _SqliteSink
             sink = sink_type(conn, target, name, authored)
             counts[name] = 0
-            for batch in _batches(stream, batch_size):
+            for batch in stream:
                 sink.write(batch)
                 counts[name] += len(batch)
             sink.finish()
@@ -230,12 +224,6 @@ def sqlite_load_settings(conn: Connection) -> Iterator[None]:
         with suppress(Exception):  # a failed load's own error is the one to report
             for name, was in before.items():
                 conn.exec_driver_sql(f"PRAGMA {name} = {was}")
-
-
-def _batches(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
-    iterator = iter(items)
-    while batch := list(islice(iterator, size)):
-        yield batch
 
 
 # --- sinks -----------------------------------------------------------------------------------
