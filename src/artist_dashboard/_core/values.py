@@ -50,10 +50,10 @@ def corrected(kind: str, describe: Callable[[], str]) -> None:
 
 
 @contextmanager
-def corrections_kept() -> Iterator[Corrections]:
-    """Count the corrections made inside the block without reporting them: work done on
-    behalf of another process, which reports them (`add_corrections`)."""
-    counting = Corrections()
+def corrections_kept(counting: Corrections | None = None) -> Iterator[Corrections]:
+    """Count the corrections made inside the block (in `counting`) without reporting them:
+    work done on behalf of another process, which reports them (`add_corrections`)."""
+    counting = Corrections() if counting is None else counting
     token = _under_way.set(counting)
     try:
         yield counting
@@ -83,11 +83,10 @@ def counting_corrections(
     up (nothing when there were none), whether the block finished or failed, and `report` is
     given the total."""
     counting = Corrections()
-    token = _under_way.set(counting)
     try:
-        yield counting
+        with corrections_kept(counting):
+            yield counting
     finally:
-        _under_way.reset(token)
         if counting.counts and report is not None:
             report(counting.total)
         if counting.counts and corrections_log.isEnabledFor(level):

@@ -325,7 +325,7 @@ def _read_ahead(
     try:
         while True:
             try:
-                kind, found = pickle.load(reader.stdout)
+                kind, found = pickle.load(reader.stdout)  # from this library's own process
             except EOFError:
                 file = COLLECTIONS[name].file
                 raise DatasetError(f"{file}: the process reading it stopped") from None
