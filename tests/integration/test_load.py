@@ -334,3 +334,21 @@ def test_a_load_that_stops_early_stops_its_reading_process(
     assert started
     assert all(reader.poll() is not None for reader in started)
     engine.dispose()
+
+
+def test_without_a_python_to_start_big_files_are_read_in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where `sys.executable` is not Python (an embedding program such as uWSGI), a big file
+    is read by the load itself: nothing is started, and everything loads."""
+    monkeypatch.setattr(dataset_folder, "READ_AHEAD_BYTES", 0)
+    monkeypatch.setattr(dataset_folder.sys, "executable", "/usr/bin/uwsgi")
+
+    def refused(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError("a process was started")
+
+    monkeypatch.setattr(dataset_folder.subprocess, "Popen", refused)
+    engine = create_engine(f"sqlite:///{tmp_path / 'embedded.db'}")
+    report = load_dataset_into(engine, write_folder(tmp_path / "d", bad=False))
+    assert (report.users, report.posts) == (1, 2)
+    engine.dispose()

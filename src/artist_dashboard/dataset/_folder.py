@@ -296,10 +296,16 @@ def row_batches(
     line goes to `on_problem`, in order, and corrections are counted in the work under way.
     A file of `READ_AHEAD_BYTES` or more is read by a child process, a batch ahead."""
     path = dataset_folder(folder) / COLLECTIONS[name].file
-    if sys.executable and path.is_file() and path.stat().st_size >= READ_AHEAD_BYTES:
+    if _python_found() and path.is_file() and path.stat().st_size >= READ_AHEAD_BYTES:
         yield from _read_ahead(folder, name, on_problem, size)
     else:
         yield from batched(iter_rows(folder, name, on_problem), size)
+
+
+def _python_found() -> bool:
+    """Whether `sys.executable` is a Python to start (in a program that embeds Python, such as
+    uWSGI, it is that program: the file is then read here)."""
+    return Path(sys.executable).name.lower().startswith(("python", "pypy"))
 
 
 def batched(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
