@@ -308,10 +308,10 @@ def test_a_reading_process_that_dies_fails_the_load_and_writes_nothing(
 
 
 def test_a_load_that_stops_early_stops_its_reading_process(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
     """When the load stops (here `on_problem` raises at the first bad line), the process
-    reading the file is not left running."""
+    reading the file is not left running, and says nothing on the way out."""
     monkeypatch.setattr(dataset_folder, "READ_AHEAD_BYTES", 0)
     started: list[subprocess.Popen[bytes]] = []
     popen = subprocess.Popen
@@ -334,6 +334,7 @@ def test_a_load_that_stops_early_stops_its_reading_process(
     assert started
     assert all(reader.poll() is not None for reader in started)
     engine.dispose()
+    assert capfd.readouterr().err == ""
 
 
 def test_without_a_python_to_start_big_files_are_read_in_process(

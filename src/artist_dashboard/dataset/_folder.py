@@ -6,6 +6,7 @@ import difflib
 import json
 import os
 import pickle
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator
@@ -358,6 +359,9 @@ def read_for_parent() -> None:
     """(The reading process of `row_batches`) Write its messages to standard output, pickled:
     ("rows", batch), ("problem", problem), then ("done", (counts, first)) or ("error",
     exception). The arguments: folder, collection, batch size."""
+    # Ctrl-C reaches the whole process group: the load stops this process itself (no second
+    # traceback on the user's terminal).
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     folder, name, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
     out = sys.stdout.buffer
 
@@ -369,7 +373,8 @@ def read_for_parent() -> None:
             for batch in batched(iter_rows(folder, name, lambda p: send(("problem", p))), size):
                 send(("rows", batch))
         send(("done", (dict(kept.counts), kept.first)))
-    except BrokenPipeError:  # the load stopped reading
+    except BrokenPipeError:  # the load stopped reading: nothing more to say, even at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
     except Exception as exc:
         try:
