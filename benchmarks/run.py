@@ -374,8 +374,9 @@ def measure_whole(engine: Engine, repeat: int) -> dict[str, Any]:
 
 def _event_load_floor(engine: Engine) -> float:
     """Seconds for the least work that gives the loaded event tables: the same rows copied
-    inside the database, each with its post's author looked up, then the same indexes built —
-    no file read, no parsing, no driver round trip per row."""
+    inside the database, each with its post's author joined (from a covering index of posts
+    on SQLite, a hash join on PostgreSQL), then the same indexes built — no file read, no
+    parsing, no driver round trip per row."""
     from artist_dashboard.sql import tables
 
     started = time.perf_counter()
@@ -389,15 +390,15 @@ def _event_load_floor(engine: Engine) -> float:
             copy = f"floor_{table.name}"
             conn.execute(text(f"DROP TABLE IF EXISTS {copy}"))
             columns = ", ".join(c.name for c in table.c if c.name != "author_id")
+            picked = ", ".join(f"e.{c.name}" for c in table.c if c.name != "author_id")
             create = f"CREATE TABLE {copy} AS SELECT * FROM {table.name} WHERE false"
             conn.execute(text(create))
             # The key is there while rows go in, as in the real table.
             conn.execute(text(f"CREATE UNIQUE INDEX floor_{table.name}_key ON {copy} (id)"))
             conn.execute(
                 text(
-                    f"INSERT INTO {copy} ({columns}, author_id) SELECT {columns},"
-                    f" (SELECT p.author_id FROM posts p WHERE p.id = e.post_id)"
-                    f" FROM {table.name} e"
+                    f"INSERT INTO {copy} ({columns}, author_id) SELECT {picked},"
+                    f" p.author_id FROM {table.name} e LEFT JOIN posts p ON p.id = e.post_id"
                 )
             )
             for index in table.indexes:

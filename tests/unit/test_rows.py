@@ -3,8 +3,9 @@ fast path answers, it gives exactly the row the record path (parse, correct, tak
 
 from __future__ import annotations
 
+import pickle
 import random
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from hypothesis import given
@@ -12,7 +13,14 @@ from hypothesis import strategies as st
 
 from artist_dashboard.dataset import COLLECTIONS
 from artist_dashboard.dataset._fields import unwrap
-from artist_dashboard.dataset._rows import FALLBACK, fast_row, record_row
+from artist_dashboard.dataset._rows import (
+    FALLBACK,
+    RowValues,
+    day_text,
+    fast_row,
+    naive_utc_text,
+    record_row,
+)
 from artist_dashboard.testing import Documents, analytics_documents
 
 from ..helpers import _extended, _extended_source
@@ -92,3 +100,33 @@ def test_what_needs_a_correction_or_a_report_takes_the_record_path() -> None:
     ):
         assert fast_row("posts", {**base, **odd}) is FALLBACK, odd
     assert fast_row("post_engagement_events", {**base, "postId": "p", "type": "view"}) is FALLBACK
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.just(UTC)
+    ),
+    offset=st.integers(-14 * 60, 14 * 60),
+)
+def test_a_time_has_one_text_form_whichever_path_gave_it(moment: datetime, offset: int) -> None:
+    """The fast path's canonical text and the record path's datetime (in any zone) of the same
+    millisecond become the same naive UTC text, the form SQLAlchemy stores in SQLite."""
+    moment = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    canonical = moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    zoned = moment.astimezone(timezone(timedelta(minutes=offset)))
+    stored = naive_utc_text(canonical)
+    assert stored == naive_utc_text(zoned)
+    assert datetime.fromisoformat(stored) == moment.replace(tzinfo=None)
+
+
+def test_row_values_pick_convert_and_survive_pickling() -> None:
+    """A sink's `RowValues` picks its columns in order and converts them by position, and the
+    copy a reading process unpickles does exactly the same (one column included)."""
+    row = ("e1", "p1", None, "2026-06-08T01:02:03.004Z", date(2026, 6, 8))
+    values = RowValues((3, 0, 4), [(0, naive_utc_text), (2, day_text)])
+    expected = ("2026-06-08 01:02:03.004000", "e1", "2026-06-08")
+    assert values(row) == expected
+    assert pickle.loads(pickle.dumps(values))(row) == expected
+    one = RowValues((1,), [])
+    assert one(row) == ("p1",)
+    assert pickle.loads(pickle.dumps(one))(row) == ("p1",)

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from attrs import frozen
 
@@ -291,16 +291,25 @@ READ_AHEAD_BYTES = 32 * 1024 * 1024
 
 
 def row_batches(
-    folder: str | Path, name: str, on_problem: OnProblem, size: int
+    folder: str | Path,
+    name: str,
+    on_problem: OnProblem,
+    size: int,
+    prepare: Callable[[Row], Row] | None = None,
 ) -> Iterator[list[Row]]:
-    """The rows of one collection (`iter_rows`) in lists of `size`, in file order; each bad
-    line goes to `on_problem`, in order, and corrections are counted in the work under way.
-    A file of `READ_AHEAD_BYTES` or more is read by a child process, a batch ahead."""
+    """The rows of one collection (`iter_rows`) in lists of `size`, in file order, each
+    through `prepare` when given; each bad line goes to `on_problem`, in order, and
+    corrections are counted in the work under way. A file of `READ_AHEAD_BYTES` or more is
+    read by a child process, a batch ahead (`prepare` then runs there: it must pickle)."""
     path = dataset_folder(folder) / COLLECTIONS[name].file
     if _python_found() and path.is_file() and path.stat().st_size >= READ_AHEAD_BYTES:
-        yield from _read_ahead(folder, name, on_problem, size)
+        yield from _read_ahead(folder, name, on_problem, size, prepare)
     else:
-        yield from batched(iter_rows(folder, name, on_problem), size)
+        yield from batched(_prepared(iter_rows(folder, name, on_problem), prepare), size)
+
+
+def _prepared(rows: Iterator[Row], prepare: Callable[[Row], Row] | None) -> Iterator[Row]:
+    return rows if prepare is None else map(prepare, rows)
 
 
 def _python_found() -> bool:
@@ -316,19 +325,38 @@ def batched(items: Iterable[_T], size: int) -> Iterator[list[_T]]:
         yield batch
 
 
+#: Room in the pipe from a reading process (Linux gives 64 KB, a fifth of a batch): it then
+#: writes a few batches ahead instead of waiting for the load to read each piece.
+PIPE_BYTES = 1024 * 1024
+
+
+def _widen(pipe: IO[bytes]) -> None:
+    try:
+        import fcntl
+
+        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):  # not Linux, or above the system's limit
+        pass
+
+
 def _read_ahead(
-    folder: str | Path, name: str, on_problem: OnProblem, size: int
+    folder: str | Path,
+    name: str,
+    on_problem: OnProblem,
+    size: int,
+    prepare: Callable[[Row], Row] | None,
 ) -> Iterator[list[Row]]:
     # A fresh interpreter running this module alone (multiprocessing's spawn would run the
     # caller's main script again, and fork is unsafe in a process that has threads).
     source = str(Path(__file__).resolve().parents[2])
     paths = [source, *filter(None, [os.environ.get("PYTHONPATH")])]
     reader = subprocess.Popen(
-        [sys.executable, "-c", _READER, str(folder), name, str(size)],
+        [sys.executable, "-c", _READER, str(folder), name, str(size), pickle.dumps(prepare).hex()],
         stdout=subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": os.pathsep.join(paths)},
     )
     assert reader.stdout is not None
+    _widen(reader.stdout)
     try:
         while True:
             try:
@@ -358,11 +386,13 @@ _READER = "from artist_dashboard.dataset._folder import read_for_parent; read_fo
 def read_for_parent() -> None:
     """(The reading process of `row_batches`) Write its messages to standard output, pickled:
     ("rows", batch), ("problem", problem), then ("done", (counts, first)) or ("error",
-    exception). The arguments: folder, collection, batch size."""
+    exception). The arguments: folder, collection, batch size, and the rows' `prepare`
+    (pickled, in hexadecimal)."""
     # Ctrl-C reaches the whole process group: the load stops this process itself (no second
     # traceback on the user's terminal).
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     folder, name, size = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    prepare = pickle.loads(bytes.fromhex(sys.argv[4]))  # from the load that started this
     out = sys.stdout.buffer
 
     def send(message: tuple[str, Any]) -> None:
@@ -370,7 +400,8 @@ def read_for_parent() -> None:
 
     try:
         with corrections_kept() as kept:
-            for batch in batched(iter_rows(folder, name, lambda p: send(("problem", p))), size):
+            rows = iter_rows(folder, name, lambda p: send(("problem", p)))
+            for batch in batched(_prepared(rows, prepare), size):
                 send(("rows", batch))
         send(("done", (dict(kept.counts), kept.first)))
     except BrokenPipeError:  # the load stopped reading: nothing more to say, even at exit

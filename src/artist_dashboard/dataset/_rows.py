@@ -10,14 +10,16 @@ A property test proves that whenever `fast_row` answers, it gives `record_row`'s
 
 Rows are tuples in the order of `COLUMNS`, named by the library's column keys. Times are
 aware UTC datetimes (record path) or canonical ISO-8601 text ``YYYY-MM-DDTHH:MM:SS.mmmZ``
-(fast path); a database sink accepts both.
+(fast path); a database sink accepts both. `RowValues` turns a row into what a statement
+binds, in the reading process of a big file (it pickles).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
 from .._core.records import DailyAnalytics, Earning, Follow, Post, PostEvent, User
@@ -264,3 +266,43 @@ def record_row(name: str, record: Any) -> Row:
     if isinstance(record, Earning):
         return (record.id, record.artist_id, record.amount, record.currency, record.created_at)
     raise TypeError(f"not a record of a dataset: {record!r}")
+
+
+def naive_utc_text(value: Any) -> Any:
+    """A row's time as ``YYYY-MM-DD HH:MM:SS.ffffff``, UTC without a zone (how SQLAlchemy
+    stores a time in SQLite); anything else as it is."""
+    if type(value) is str:  # canonical ISO-8601 "2026-06-08T00:00:00.000Z"
+        return f"{value[:10]} {value[11:23]}000"
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    return value
+
+
+def day_text(value: Any) -> Any:
+    """A row's day as ``YYYY-MM-DD``; anything else as it is."""
+    return value.isoformat() if isinstance(value, date) else value
+
+
+class RowValues:
+    """What a statement binds for a row: its fields at `positions`, each converted by the
+    function given for its place in `conversions`. It pickles (give module-level functions),
+    so the process reading a big file can prepare the rows and the load only binds them."""
+
+    __slots__ = ("_pick", "conversions", "positions")
+
+    def __init__(
+        self, positions: Sequence[int], conversions: Sequence[tuple[int, Callable[[Any], Any]]]
+    ) -> None:
+        self.positions, self.conversions = tuple(positions), tuple(conversions)
+        # itemgetter of one position answers the field, not a 1-tuple.
+        pick = itemgetter(*self.positions)
+        self._pick = pick if len(self.positions) > 1 else lambda row: (pick(row),)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (RowValues, (self.positions, self.conversions))
+
+    def __call__(self, row: Row) -> Row:
+        values = list(self._pick(row))
+        for i, convert in self.conversions:
+            values[i] = convert(values[i])
+        return tuple(values)
