@@ -27,6 +27,7 @@ from artist_dashboard import (
     build_dashboard,
 )
 from artist_dashboard.sql import (
+    RollupReport,
     Sources,
     SqlStore,
     load_records_into,
@@ -258,3 +259,62 @@ def test_readers_see_the_days_before_or_after_a_rollup_never_between(postgres_ur
     engine.dispose()
     assert set(seen) <= {5 * len(days), len(days)}
     assert seen[-1] == len(days)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("paused_after", ["aggregating", "writing"])
+def test_a_second_rollup_waits_for_the_first_then_finds_the_days_settled(
+    postgres_url: str, paused_after: str
+) -> None:
+    """Two rollups at once on PostgreSQL: the second, started while the first is paused
+    (after aggregating the events, or after writing the daily rows), waits for it, then runs
+    on a fresh snapshot — neither fails, the second changes nothing, and the rows are the
+    events'."""
+    import threading
+
+    from sqlalchemy import event
+
+    first_engine, second_engine = create_engine(postgres_url), create_engine(postgres_url)
+    _empty(first_engine)
+    days = [YESTERDAY - n * DAY for n in range(5)]
+    load(first_engine, views("pa", *days), [DailyAnalytics("a", d, 5) for d in days])
+    pause_at = {
+        "aggregating": "INSERT INTO artist_dashboard_rollup_days",
+        "writing": "INSERT INTO daily_artist_analytics",
+    }[paused_after]
+    paused, go = threading.Event(), threading.Event()
+
+    @event.listens_for(first_engine, "after_cursor_execute")
+    def pause(*args: object) -> None:
+        if str(args[2]).startswith(pause_at) and not paused.is_set():
+            paused.set()
+            go.wait(30)
+
+    reports: dict[str, RollupReport | Exception] = {}
+
+    def run(name: str, engine: Engine) -> None:
+        try:
+            reports[name] = rollup(engine, first=days[-1], last=YESTERDAY, now=NOW)
+        except Exception as exc:
+            reports[name] = exc
+
+    first = threading.Thread(target=run, args=("first", first_engine))
+    first.start()
+    assert paused.wait(30)
+    second = threading.Thread(target=run, args=("second", second_engine))
+    second.start()
+    second.join(2)  # it waits for the first (or, were it not made to, runs ahead)
+    go.set()
+    first.join(30)
+    second.join(30)
+    try:
+        first_report, second_report = reports["first"], reports["second"]
+        assert isinstance(first_report, RollupReport), first_report
+        assert isinstance(second_report, RollupReport), second_report
+        assert first_report.rows_written == len(days)
+        assert second_report.rows_written == 0
+        assert rows(first_engine) == [("a", d, 1) for d in sorted(days)]
+    finally:
+        _empty(first_engine)
+        first_engine.dispose()
+        second_engine.dispose()

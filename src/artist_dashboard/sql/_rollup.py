@@ -98,6 +98,11 @@ def rollup(
         with conn.begin():
             if engine.dialect.name == "postgresql":
                 conn.exec_driver_sql("SET LOCAL TIME ZONE 'UTC'")
+                # One rollup at a time: a second waits here, before its snapshot is taken, so
+                # it sees the first's days. Readers take no conflicting lock; other writers of
+                # the daily rows wait for the rollup, as they would for its row locks.
+                daily = conn.dialect.identifier_preparer.format_table(target.daily)
+                conn.exec_driver_sql(f"LOCK TABLE {daily} IN SHARE ROW EXCLUSIVE MODE")
             else:
                 begin_sqlite(conn, immediate=True)
             written = removed = 0
