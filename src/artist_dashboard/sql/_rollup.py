@@ -139,16 +139,12 @@ def _settle_days(
         span,
     )
     c = computed.c
+    same_key = (c.artist == d.artist_id) & (c.day == d.date)
     removed = conn.execute(
-        delete(daily).where(
-            d.date >= first,
-            d.date <= last,
-            ~exists().where(c.artist == d.artist_id, c.day == d.date),
-        )
+        delete(daily).where(d.date >= first, d.date <= last, ~exists().where(same_key))
     ).rowcount
     # The rows that differ are updated, the new ones inserted (an upsert of every row cost
     # PostgreSQL half as much again: a speculative insertion per row).
-    same_key = (c.artist == d.artist_id) & (c.day == d.date)
     differs = or_(*(d[k].is_distinct_from(c[k]) for k in POST_COUNTERS))
     changed = update(daily).where(same_key, differs).values({k: c[k] for k in POST_COUNTERS})
     new = select(c.artist, c.day, *(c[k] for k in POST_COUNTERS)).where(~exists().where(same_key))
