@@ -1,4 +1,5 @@
-"""Writing generated documents to a dataset folder, mixing plain and Extended JSON."""
+"""Writing generated documents (or the demo) to a dataset folder, mixing plain and Extended
+JSON."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from artist_dashboard.dataset import write_dataset
+from artist_dashboard.demo import demo_records, demo_sources
 from artist_dashboard.testing import Documents
 from artist_dashboard.wire import parse_instant
 
@@ -48,6 +51,17 @@ def write_documents(folder: Path, docs: Documents, seed: int = 0) -> Path:
                 doc = {k: _extended(k, v, rng) for k, v in row.items()}
                 out.write(json.dumps(doc, ensure_ascii=False) + "\n")
     return folder
+
+
+def demo_folder(folder: Path, *, sources: bool = True) -> Path:
+    """The analytics demo as a dataset folder: every collection, or the core three only."""
+    users, posts, events, daily, earnings = demo_sources()
+    follows = demo_records()[2]
+    if not sources:
+        return write_dataset(folder, users, posts, follows)
+    return write_dataset(
+        folder, users, posts, follows, events=events, daily=daily, earnings=earnings
+    )
 
 
 def _extended_source(key: str, value: Any, rng: random.Random) -> Any:

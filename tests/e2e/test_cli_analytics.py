@@ -19,9 +19,11 @@ pytest.importorskip("sqlalchemy", reason="the sql extra is not installed")
 from sqlalchemy import create_engine, inspect
 
 from artist_dashboard.dataset import write_dataset
-from artist_dashboard.demo import DEMO_USER_ID, demo_analytics_dashboard, demo_records, demo_sources
+from artist_dashboard.demo import DEMO_USER_ID, demo_analytics_dashboard, demo_sources
 from artist_dashboard.sql import sources_metadata, tables
 from artist_dashboard.wire import CHART_CSV_HEADER, chart_csv
+
+from ..helpers import demo_folder
 
 NOW = "2026-06-08T00:00:00Z"
 
@@ -58,16 +60,6 @@ def empty(url: str) -> None:
         conn.exec_driver_sql("DROP TABLE IF EXISTS artist_standings")
         conn.exec_driver_sql("DROP TABLE IF EXISTS artist_standing_windows")
     engine.dispose()
-
-
-def demo_folder(folder: Path, *, sources: bool = True) -> Path:
-    users, posts, events, daily, earnings = demo_sources()
-    follows = demo_records()[2]
-    if not sources:
-        return write_dataset(folder, users, posts, follows)
-    return write_dataset(
-        folder, users, posts, follows, events=events, daily=daily, earnings=earnings
-    )
 
 
 def test_the_demo_with_analytics_through_the_database(database: str, tmp_path: Path) -> None:

@@ -189,26 +189,12 @@ def test_demo_analytics_reads_the_same_through_every_store(tmp_path: Path) -> No
     pytest.importorskip("sqlalchemy")
     from sqlalchemy import create_engine
 
-    from artist_dashboard.dataset import write_dataset
-    from artist_dashboard.demo import (
-        DEMO_NOW,
-        DEMO_USER_ID,
-        demo_analytics_dashboard,
-        demo_records,
-        demo_sources,
-    )
+    from artist_dashboard.demo import DEMO_NOW, DEMO_USER_ID, demo_analytics_dashboard
     from artist_dashboard.sql import SqlStore, load_dataset_into
 
-    users, posts, events, daily, earnings = demo_sources()
-    folder = write_dataset(
-        tmp_path / "demo",
-        users,
-        posts,
-        demo_records()[2],
-        events=events,
-        daily=daily,
-        earnings=earnings,
-    )
+    from ..helpers import demo_folder
+
+    folder = demo_folder(tmp_path / "demo")
     clock = FixedClock(DEMO_NOW)
     expected = demo_analytics_dashboard()
     assert build_dashboard(DEMO_USER_ID, load_dataset(folder).repos, clock) == expected

@@ -260,20 +260,11 @@ def test_every_collection_loads_the_same_whichever_process_reads_it(
     demo's dashboard after a load — whether the rows were made ready for the database by the
     loading process or by a reading process of their own."""
     from artist_dashboard import FixedClock, build_dashboard
-    from artist_dashboard.dataset import write_dataset
-    from artist_dashboard.demo import (
-        DEMO_NOW,
-        DEMO_USER_ID,
-        demo_analytics_dashboard,
-        demo_records,
-        demo_sources,
-    )
+    from artist_dashboard.demo import DEMO_NOW, DEMO_USER_ID, demo_analytics_dashboard
 
-    users, posts, events, daily, earnings = demo_sources()
-    follows = demo_records()[2]
-    folder = write_dataset(
-        tmp_path / "demo", users, posts, follows, events=events, daily=daily, earnings=earnings
-    )
+    from ..helpers import demo_folder
+
+    folder = demo_folder(tmp_path / "demo")
     _drop_sources(engine)
     try:
         load_dataset_into(engine, folder)
