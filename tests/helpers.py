@@ -64,6 +64,17 @@ def demo_folder(folder: Path, *, sources: bool = True) -> Path:
     )
 
 
+def drop_analytics_tables(engine: Any) -> None:
+    """Drop the analytics sources' tables and the rollup's standings (a source is configured
+    only where its table exists)."""
+    from artist_dashboard.sql import sources_metadata
+
+    sources_metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE IF EXISTS artist_standings")
+        conn.exec_driver_sql("DROP TABLE IF EXISTS artist_standing_windows")
+
+
 def _extended_source(key: str, value: Any, rng: random.Random) -> Any:
     """A source document's value as mongoexport might write it, or as it is."""
     if rng.random() < 0.5 or value is None:

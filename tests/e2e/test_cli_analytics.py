@@ -20,10 +20,10 @@ from sqlalchemy import create_engine, inspect
 
 from artist_dashboard.dataset import write_dataset
 from artist_dashboard.demo import DEMO_USER_ID, demo_analytics_dashboard, demo_sources
-from artist_dashboard.sql import sources_metadata, tables
+from artist_dashboard.sql import tables
 from artist_dashboard.wire import CHART_CSV_HEADER, chart_csv
 
-from ..helpers import demo_folder
+from ..helpers import demo_folder, drop_analytics_tables
 
 NOW = "2026-06-08T00:00:00Z"
 
@@ -55,10 +55,7 @@ def empty(url: str) -> None:
     """No table of the library's: the session's PostgreSQL database is shared."""
     engine = create_engine(url)
     tables.metadata.drop_all(engine)
-    sources_metadata.drop_all(engine)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS artist_standings")
-        conn.exec_driver_sql("DROP TABLE IF EXISTS artist_standing_windows")
+    drop_analytics_tables(engine)
     engine.dispose()
 
 

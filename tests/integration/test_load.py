@@ -244,15 +244,6 @@ def test_events_carry_their_posts_author_through_later_loads(engine: Engine) -> 
         sources_metadata.drop_all(engine)
 
 
-def _drop_sources(engine: Engine) -> None:
-    from artist_dashboard.sql import sources_metadata
-
-    sources_metadata.drop_all(engine)
-    with engine.begin() as conn:
-        conn.exec_driver_sql("DROP TABLE IF EXISTS artist_standings")
-        conn.exec_driver_sql("DROP TABLE IF EXISTS artist_standing_windows")
-
-
 def test_every_collection_loads_the_same_whichever_process_reads_it(
     engine: Engine, tmp_path: Path, reading: str
 ) -> None:
@@ -262,16 +253,16 @@ def test_every_collection_loads_the_same_whichever_process_reads_it(
     from artist_dashboard import FixedClock, build_dashboard
     from artist_dashboard.demo import DEMO_NOW, DEMO_USER_ID, demo_analytics_dashboard
 
-    from ..helpers import demo_folder
+    from ..helpers import demo_folder, drop_analytics_tables
 
     folder = demo_folder(tmp_path / "demo")
-    _drop_sources(engine)
+    drop_analytics_tables(engine)
     try:
         load_dataset_into(engine, folder)
         built = build_dashboard(DEMO_USER_ID, SqlStore(engine).repos, FixedClock(DEMO_NOW))
         assert built == demo_analytics_dashboard()
     finally:
-        _drop_sources(engine)
+        drop_analytics_tables(engine)
 
 
 def test_an_events_copy_joins_its_authors_from_a_covering_index(tmp_path: Path) -> None:

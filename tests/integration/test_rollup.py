@@ -32,10 +32,11 @@ from artist_dashboard.sql import (
     SqlStore,
     load_records_into,
     rollup,
-    sources_metadata,
     tables,
 )
 from artist_dashboard.testing import NOW, Dataset, analytics_datasets
+
+from ..helpers import drop_analytics_tables
 
 YESTERDAY = (NOW - timedelta(days=1)).date()
 DAY = timedelta(days=1)
@@ -55,10 +56,7 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
 
 def _empty(engine: Engine) -> None:
     tables.metadata.drop_all(engine)
-    sources_metadata.drop_all(engine)
-    with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS artist_standings"))
-        conn.execute(text("DROP TABLE IF EXISTS artist_standing_windows"))
+    drop_analytics_tables(engine)
 
 
 def at(day: date, hour: int = 12) -> datetime:

@@ -24,6 +24,8 @@ from artist_dashboard.sql import (
 )
 from artist_dashboard.testing import NOW, AnalyticsConformance, Dataset, Loader, StoreConformance
 
+from ..helpers import drop_analytics_tables
+
 
 def loader(
     engine: Engine, *, maintained: bool = False, audience: bool = False, ranked: bool = False
@@ -43,10 +45,8 @@ def loader(
         tables.metadata.create_all(engine)
         if audience:
             stop_maintaining(engine)  # its triggers read the event tables dropped next
-        sources_metadata.drop_all(engine)  # a source is configured only where the dataset has it
+        drop_analytics_tables(engine)  # a source is configured only where the dataset has it
         with engine.begin() as conn:
-            conn.exec_driver_sql("DROP TABLE IF EXISTS artist_standings")
-            conn.exec_driver_sql("DROP TABLE IF EXISTS artist_standing_windows")
             for table in reversed(tables.metadata.sorted_tables):
                 conn.execute(delete(table))
         if audience:

@@ -305,10 +305,11 @@ def row_batches(
     if _python_found() and path.is_file() and path.stat().st_size >= READ_AHEAD_BYTES:
         yield from _read_ahead(folder, name, on_problem, size, prepare)
     else:
-        yield from batched(_prepared(iter_rows(folder, name, on_problem), prepare), size)
+        yield from batched(prepared(iter_rows(folder, name, on_problem), prepare), size)
 
 
-def _prepared(rows: Iterator[Row], prepare: Callable[[Row], Row] | None) -> Iterator[Row]:
+def prepared(rows: Iterable[Row], prepare: Callable[[Row], Row] | None) -> Iterable[Row]:
+    """`rows`, each through `prepare` when given."""
     return rows if prepare is None else map(prepare, rows)
 
 
@@ -401,7 +402,7 @@ def read_for_parent() -> None:
     try:
         with corrections_kept() as kept:
             rows = iter_rows(folder, name, lambda p: send(("problem", p)))
-            for batch in batched(_prepared(rows, prepare), size):
+            for batch in batched(prepared(rows, prepare), size):
                 send(("rows", batch))
         send(("done", (dict(kept.counts), kept.first)))
     except BrokenPipeError:  # the load stopped reading: nothing more to say, even at exit

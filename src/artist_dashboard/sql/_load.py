@@ -43,7 +43,7 @@ from ..dataset import (
     configured_sources,
     warn_about_unknown_files,
 )
-from ..dataset._folder import batched, row_batches
+from ..dataset._folder import batched, prepared, row_batches
 from ..dataset._rows import COLUMNS, Row, RowValues, day_text, naive_utc_text, record_row
 from ._catalog import begin_sqlite, existing, index_names, missing_indexes
 from ._schema import DashboardTables, require_plain_tables, standings_tables, tables
@@ -168,7 +168,7 @@ def _file_stream(folder: str | Path, name: str, on_problem: OnProblem, size: int
 
 
 def _records_stream(rows: Iterable[Row], size: int) -> Stream:
-    return lambda prepare: batched(rows if prepare is None else map(prepare, rows), size)
+    return lambda prepare: batched(prepared(rows, prepare), size)
 
 
 def _load_batches(
