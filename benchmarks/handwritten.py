@@ -424,3 +424,120 @@ def library_whole_projection(dashboard: Any) -> dict[str, Any]:
         "non_followers": dashboard.audience.non_followers,
         "earnings": dashboard.stats.earnings,
     }
+
+
+def design_bound(row: list[Any], now: datetime) -> Any:
+    """What the library's design must build from the floor's row whatever its rules cost: the
+    records its ports hand the core (the profile, every post, follow, follower's profile, day
+    and currency) and the response the core returns — with no rule applied (every rate 0, no
+    window, no ranking, no check). Timed beside the floor, it is the least a build of this
+    design can take: the library can only come closer to it, never under it."""
+    from decimal import Decimal
+
+    from artist_dashboard import (
+        ArtistDashboard,
+        ArtistDashboardActivityPost,
+        ArtistDashboardActivityUser,
+        ArtistDashboardAudience,
+        ArtistDashboardChange,
+        ArtistDashboardChartPoint,
+        ArtistDashboardComparison,
+        ArtistDashboardMeta,
+        ArtistDashboardProfile,
+        ArtistDashboardRecentActivity,
+        ArtistDashboardStats,
+        ArtistDashboardTopContent,
+        CurrencyTotal,
+        DayFigures,
+        Follow,
+        Post,
+        User,
+    )
+
+    profile, totals, followers, following, week, month, c30, c60, collaborations = row[:9]
+    top, recent_posts, recent_followers, daily, _open, events, _ranked, _standing = row[9:17]
+    viewers, revenue = row[17:19]
+    when = lambda v: datetime.fromisoformat(v).replace(tzinfo=UTC)  # noqa: E731
+    day = lambda v: datetime.fromisoformat(v[:10]).date()  # noqa: E731
+    zero = Decimal(0)
+    user = User(*profile[:6], bool(profile[6]))
+    who = user.id
+    best = [Post(p[0], who, when(p[11]), (), *p[1:5], *p[5:11]) for p in top or ()]
+    new = [Post(p[0], who, when(p[4]), (), p[1], p[2], p[3]) for p in recent_posts or ()]
+    follows = [Follow(f[0], who, when(f[1])) for f in recent_followers or ()]
+    people = [
+        User(f[0], f[2] or "", f[3] or "", "", f[4] or "", "", bool(f[5]))
+        for f in recent_followers or ()
+    ]
+    days = [DayFigures(day(d[0]), *d[1:]) for d in [*(daily or ()), *(events or ())]]
+    # The chart has 30 days whatever rows there are (the library makes the missing ones).
+    shown = [DayFigures(now.date())] * (30 - len(days[-30:])) + days[-30:]
+    money = [CurrencyTotal(c, Decimal(str(a).split()[0]), int(n)) for c, a, n in revenue or ()]
+    change = ArtistDashboardChange(c30, c60, None)
+    activity = [
+        ArtistDashboardRecentActivity(
+            "newPost",
+            p.created_at,
+            post=ArtistDashboardActivityPost(p.id, p.post_type, p.content, p.thumbnail_url),
+        )
+        for p in new
+    ] + [
+        ArtistDashboardRecentActivity(
+            "newFollower",
+            f.created_at,
+            user=ArtistDashboardActivityUser(f.follower_id, u.name, u.stage_name, u.avatar, False),
+        )
+        for f, u in zip(follows, people, strict=True)
+    ]
+    return ArtistDashboard(
+        profile=ArtistDashboardProfile(
+            who, user.cover_image, user.avatar, user.name, user.stage_name, user.bio, False
+        ),
+        stats=ArtistDashboardStats(
+            followers,
+            following,
+            totals[0],
+            collaborations,
+            *totals[1:3],
+            totals[2],
+            *totals[3:7],
+            zero,
+            zero,
+            zero,
+        ),
+        audience=ArtistDashboardAudience(followers, viewers, week, month),
+        engagement_chart=tuple(
+            ArtistDashboardChartPoint(
+                d.day,
+                d.view_count,
+                d.play_count,
+                d.likes_count,
+                d.comments_count,
+                d.saves_count,
+                d.shares_count,
+                zero,
+            )
+            for d in shown
+        ),
+        comparison=ArtistDashboardComparison(30, change, change, change, change),
+        top_content=tuple(
+            ArtistDashboardTopContent(
+                p.id,
+                p.post_type,
+                p.thumbnail_url,
+                p.display_url,
+                p.content,
+                p.view_count,
+                p.play_count,
+                p.likes_count,
+                p.comments_count,
+                p.saves_count,
+                p.shares_count,
+                0,
+                p.created_at,
+            )
+            for p in best
+        ),
+        recent_activity=tuple(activity[:10]),
+        meta=ArtistDashboardMeta(now, True, bool(money), True, None),
+    )

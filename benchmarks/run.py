@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
@@ -89,12 +89,28 @@ def side_by_side(
     two-core machine one server process can answer a third slower than another for as long
     as it lives (where it runs beside the client, presumably), and the floor on a connection
     of its own made the ratio jump between runs (PostgreSQL 1.1 to 2.1)."""
-    libraries, floors = [], []
+    library_ms, (floor_ms,) = in_turns(engine, library, [floor], repeat, warm, rounds)
+    return library_ms, floor_ms
+
+
+def in_turns(
+    engine: Engine,
+    library: Callable[[], Any],
+    on_driver: Sequence[Callable[[Any], Any]],
+    repeat: int,
+    warm: int,
+    rounds: int = 3,
+) -> tuple[float, list[float]]:
+    """`side_by_side` with any number of measurements on the driver's connection: the median
+    of each one's medians over `rounds` turns."""
+    libraries: list[float] = []
+    others: list[list[float]] = [[] for _ in on_driver]
     for _ in range(rounds):
         libraries.append(median_ms(library, repeat, warm))
         with pooled_driver(engine) as driver:
-            floors.append(median_ms(lambda: floor(driver), repeat, warm))
-    return statistics.median(libraries), statistics.median(floors)
+            for work, times in zip(on_driver, others, strict=True):
+                times.append(median_ms(lambda work=work: work(driver), repeat, warm))
+    return statistics.median(libraries), [statistics.median(times) for times in others]
 
 
 def peak_mb(work: Callable[[], Any]) -> float:
@@ -319,13 +335,16 @@ def _source_folder(name: str, scale: float) -> Path:
 def measure_whole(engine: Engine, repeat: int) -> dict[str, Any]:
     """Whole dashboards, every analytics figure included, after the rollup: the library
     (one statement), the library through its ports one by one, and the floor — one
-    hand-written statement for the same dashboard, run prepared on the driver's connection.
-    The floor's figures are checked equal to the library's first."""
+    hand-written statement for the same dashboard, run prepared on the driver's connection —
+    and the design's bound: the floor plus the records and response this design builds, with
+    no rule applied (`handwritten.design_bound`). The floor's figures are checked equal to
+    the library's first."""
     import attrs
 
     from artist_dashboard import dashboard_ask
 
     from .handwritten import (
+        design_bound,
         driver_sql,
         library_whole_projection,
         whole_floor,
@@ -353,11 +372,14 @@ def measure_whole(engine: Engine, repeat: int) -> dict[str, Any]:
         def floor_read(driver: Any, params: dict[str, Any] = params) -> None:
             whole_floor(driver, sql, params, postgres)
 
+        def bound_read(driver: Any, params: dict[str, Any] = params) -> None:
+            design_bound(whole_floor(driver, sql, params, postgres), now)
+
         warm = WARM if label == "typical" else 1
-        library_ms, floor_ms = side_by_side(
+        library_ms, (floor_ms, bound_ms) = in_turns(
             engine,
             lambda who=who: build_dashboard(who, store.repos, clock),
-            floor_read,
+            [floor_read, bound_read],
             repeat,
             warm,
         )
@@ -367,7 +389,9 @@ def measure_whole(engine: Engine, repeat: int) -> dict[str, Any]:
                 lambda who=who: build_dashboard(who, ports_only, clock), repeat, warm
             ),
             "floor_ms": floor_ms,
+            "bound_ms": bound_ms,
             "library_over_floor": library_ms / floor_ms,
+            "bound_over_floor": bound_ms / floor_ms,
         }
     return results
 
@@ -696,7 +720,8 @@ def table(results: dict[str, Any]) -> str:
                 f" typical {a['whole']['typical']['library_ms']:.3f} ms (ports"
                 f" {a['whole']['typical']['ports_ms']:.3f}, floor"
                 f" {a['whole']['typical']['floor_ms']:.3f}:"
-                f" {a['whole']['typical']['library_over_floor']:.2f}x), heavy"
+                f" {a['whole']['typical']['library_over_floor']:.2f}x; the design's bound"
+                f" {a['whole']['typical']['bound_over_floor']:.2f}x), heavy"
                 f" {a['whole']['heavy']['library_over_floor']:.2f}x the floor; a view"
                 f" {a['maintained']['view_insert_us']['without']:.0f}->"
                 f"{a['maintained']['view_insert_us']['with']:.0f} us; peak heavy-typical"
@@ -708,6 +733,12 @@ def table(results: dict[str, Any]) -> str:
             f" p50 {r['service']['p50_ms']:.2f} ms p99 {r['service']['p99_ms']:.2f} ms;"
             f" bare Starlette {r['bare']['requests_per_second']:,.0f} req/s;"
             f" ratio {r['service_over_bare']:.2f}"
+            + (
+                f"; the design's bound {r['bound']['requests_per_second']:,.0f} req/s,"
+                f" ratio {r['bound_over_bare']:.2f}"
+                if "bound" in r
+                else ""
+            )
         )
     for key, load in results.get("load", {}).items():
         lines.append(
@@ -763,7 +794,12 @@ def main(argv: list[str] | None = None) -> int:
         # SQLite serializes work anyway: one build thread keeps the GIL uncontended.
         results["service"] = {
             "built_each_request": measure_service(
-                url, generate.TYPICAL, seconds=args.service_seconds, extra=["--workers", "1"]
+                url,
+                generate.TYPICAL,
+                seconds=args.service_seconds,
+                extra=["--workers", "1"],
+                # The bound's statement reads the analytics tables the analytics run leaves.
+                bound=not args.skip_analytics,
             ),
             "cache_1s": measure_service(
                 url,

@@ -3,7 +3,8 @@
 Both servers run as separate uvicorn processes on loopback; the bare one returns, with the same
 headers, the very bytes the dashboard returned. Each gets the same fixed-duration load from
 `wrk` (a C load generator, when installed) or else from a small Python client, so the two
-throughputs are comparable within the run. Stops by itself.
+throughputs are comparable within the run. On SQLite a third server can be measured the same
+way: the least this design can do per request (`_BOUND`). Stops by itself.
 """
 
 from __future__ import annotations
@@ -73,6 +74,58 @@ _BARE = textwrap.dedent(
     app = Starlette(routes=[Route("/api/v1/users/me/dashboard", dashboard)])
     """
 )
+
+
+#: The least this design can do per request (SQLite): the one-statement floor, the records and
+#: response built from its row with no rule applied (`handwritten.design_bound`), and the JSON
+#: — in the event loop, without authentication, a thread or a pool.
+_BOUND = textwrap.dedent(
+    """
+    import os
+    from sqlalchemy import create_engine
+    from starlette.applications import Starlette
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    from artist_dashboard import wire
+    from benchmarks.handwritten import (
+        design_bound, driver_sql, whole_floor, whole_params, whole_statement,
+    )
+
+    DRIVER = create_engine(os.environ["BENCH_DB"]).raw_connection().driver_connection
+    NOW = wire.parse_instant(os.environ["BENCH_NOW"])
+    SQL = driver_sql(whole_statement(False), False)
+    PARAMS = whole_params(os.environ["BENCH_USER"], NOW, False)
+    HEADERS = {"cache-control": "private, no-store", "vary": "Authorization"}
+
+    async def dashboard(request):
+        body = wire.to_json(design_bound(whole_floor(DRIVER, SQL, PARAMS, False), NOW))
+        return Response(body.encode(), headers=HEADERS, media_type="application/json")
+
+    app = Starlette(routes=[Route("/api/v1/users/me/dashboard", dashboard)])
+    """
+)
+
+
+def _uvicorn(folder: str, app: str, port: int, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--app-dir",
+            folder,
+            app,
+            "--port",
+            str(port),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 def _load_wrk(port: int, token: str, seconds: float, connections: int) -> dict[str, float]:
@@ -149,8 +202,10 @@ def measure_service(
     connections: int = 8,
     extra: list[str] | None = None,
     now: str = "2026-06-08T00:00:00Z",
+    bound: bool = False,
 ) -> dict[str, Any]:
-    """Requests/s, p50 and p99 of `serve --db` for `user_id`, and of the bare endpoint."""
+    """Requests/s, p50 and p99 of `serve --db` for `user_id`, and of the bare endpoint; with
+    `bound` (SQLite), of the least this design can do per request too (`_BOUND`)."""
     env = {**os.environ, "ARTIST_DASHBOARD_JWT_SECRET": SECRET}
     env.pop("ARTIST_DASHBOARD_JWT_PUBLIC_KEY", None)
     token = subprocess.run(
@@ -191,23 +246,11 @@ def measure_service(
             body = _fetch(service_port, token)
             (Path(folder) / "body.json").write_bytes(body)
             (Path(folder) / "bare.py").write_text(_BARE)
-            bare = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "--app-dir",
-                    folder,
-                    "bare:app",
-                    "--port",
-                    str(bare_port),
-                    "--no-access-log",
-                    "--log-level",
-                    "warning",
-                ],
-                env={**env, "PYTHONPATH": folder, "BENCH_BODY": str(Path(folder) / "body.json")},
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
+            bare = _uvicorn(
+                folder,
+                "bare:app",
+                bare_port,
+                {**env, "PYTHONPATH": folder, "BENCH_BODY": str(Path(folder) / "body.json")},
             )
             try:
                 _wait(bare_port, bare)
@@ -220,10 +263,53 @@ def measure_service(
             finally:
                 bare.terminate()
                 bare.wait(timeout=10)
+            if bound:
+                results["bound"] = _measure_bound(
+                    folder, env, db_url, user_id, now, token, load, seconds, connections
+                )
         finally:
             service.terminate()
             service.wait(timeout=10)
-    results["service_over_bare"] = (
-        results["service"]["requests_per_second"] / results["bare"]["requests_per_second"]
-    )
+    bare_rate = results["bare"]["requests_per_second"]
+    results["service_over_bare"] = results["service"]["requests_per_second"] / bare_rate
+    if bound:
+        results["bound_over_bare"] = results["bound"]["requests_per_second"] / bare_rate
     return results
+
+
+def _measure_bound(
+    folder: str,
+    env: dict[str, str],
+    db_url: str,
+    user_id: str,
+    now: str,
+    token: str,
+    load: Any,
+    seconds: float,
+    connections: int,
+) -> dict[str, float]:
+    """The `_BOUND` server under the same load (after the others: one server at a time)."""
+    (Path(folder) / "bound.py").write_text(_BOUND)
+    port = _free_port()
+    root = str(Path(__file__).resolve().parent.parent)
+    server = _uvicorn(
+        folder,
+        "bound:app",
+        port,
+        {
+            **env,
+            "PYTHONPATH": os.pathsep.join([folder, root]),
+            "BENCH_DB": db_url,
+            "BENCH_NOW": now,
+            "BENCH_USER": user_id,
+        },
+    )
+    try:
+        _wait(port, server)
+        _fetch(port, token)
+        load(port, token, 1.0, connections)
+        result: dict[str, float] = load(port, token, seconds, connections)
+        return result
+    finally:
+        server.terminate()
+        server.wait(timeout=10)

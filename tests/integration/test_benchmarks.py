@@ -50,4 +50,63 @@ def test_the_analytics_measurements_agree_at_a_tiny_scale(
     assert results["events"] == sum(1 for _ in generate.events(generate.Shape(0.001)))
     assert results["heavy"]["non_followers"] > 0
     assert results["maintained"]["heavy_non_followers_ms"] > 0
-    assert "sqlite analytics:" in run.table({"sqlite": {"analytics": results}})
+    assert results["whole"]["typical"]["bound_over_floor"] > 0
+    assert "the design's bound" in run.table({"sqlite": {"analytics": results}})
+
+
+def test_the_design_bound_builds_a_whole_dashboard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The design's bound builds as much as the library does — as many chart points, top
+    posts and activity entries, every record — and a dashboard the wire schema accepts, so
+    that its time is not flattered by building less."""
+    import jsonschema
+    from benchmarks.handwritten import (
+        design_bound,
+        driver_sql,
+        whole_floor,
+        whole_params,
+        whole_statement,
+    )
+
+    from artist_dashboard import FixedClock, build_dashboard, wire
+    from artist_dashboard.sql import SqlStore
+
+    monkeypatch.setattr(run, "DATA", tmp_path)
+    engine = create_engine(f"sqlite:///{tmp_path / 'bench.sqlite3'}")
+    run.ensure_data(engine, 0.001)
+    run.measure_analytics(engine, 0.001, repeat=1)
+    sql = driver_sql(whole_statement(False), False)
+    store = SqlStore(engine)
+    for who in (generate.HEAVY, generate.TYPICAL):
+        library = build_dashboard(who, store.repos, FixedClock(generate.NOW))
+        with run.pooled_driver(engine) as driver:
+            row = whole_floor(driver, sql, whole_params(who, generate.NOW, False), False)
+        bound = design_bound(row, generate.NOW)
+        assert len(bound.engagement_chart) == len(library.engagement_chart)
+        assert [t.id for t in bound.top_content] == [t.id for t in library.top_content]
+        assert len(bound.recent_activity) == len(library.recent_activity)
+        jsonschema.validate(wire.to_dict(bound), wire.json_schema())
+
+
+def test_the_service_benchmark_measures_the_design_bound_beside_the_service(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The service benchmark serves the dashboard, the bare endpoint and the design's bound
+    (SQLite), each under the same short load, and reports each one's rate against bare."""
+    pytest.importorskip("uvicorn", reason="the serve extra is not installed")
+    from benchmarks.service import measure_service
+
+    monkeypatch.setattr(run, "DATA", tmp_path)
+    database = tmp_path / "bench.sqlite3"
+    engine = create_engine(f"sqlite:///{database}")
+    run.ensure_data(engine, 0.001)
+    run.measure_analytics(engine, 0.001, repeat=1)
+    engine.dispose()
+    results = measure_service(
+        f"sqlite:///{database}", generate.TYPICAL, seconds=1, extra=["--workers", "1"], bound=True
+    )
+    for server in ("service", "bare", "bound"):
+        assert results[server]["requests_per_second"] > 0
+    assert results["bound_over_bare"] > 0
+    assert "the design's bound" in run.table({"service": {"built_each_request": results}})
