@@ -813,7 +813,11 @@ def main(argv: list[str] | None = None) -> int:
                 hide_password=False
             )
             results["service"]["postgresql_built_each_request"] = measure_service(
-                pg_url, generate.TYPICAL, seconds=args.service_seconds, extra=["--workers", "2"]
+                pg_url,
+                generate.TYPICAL,
+                seconds=args.service_seconds,
+                extra=["--workers", "2"],
+                bound=not args.skip_analytics,
             )
     print(table(results))
     print(json.dumps(results))

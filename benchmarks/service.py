@@ -3,8 +3,8 @@
 Both servers run as separate uvicorn processes on loopback; the bare one returns, with the same
 headers, the very bytes the dashboard returned. Each gets the same fixed-duration load from
 `wrk` (a C load generator, when installed) or else from a small Python client, so the two
-throughputs are comparable within the run. On SQLite a third server can be measured the same
-way: the least this design can do per request (`_BOUND`). Stops by itself.
+throughputs are comparable within the run. A third server can be measured the same way: the
+least this design can do per request (`_BOUND`). Stops by itself.
 """
 
 from __future__ import annotations
@@ -76,13 +76,17 @@ _BARE = textwrap.dedent(
 )
 
 
-#: The least this design can do per request (SQLite): the one-statement floor, the records and
-#: response built from its row with no rule applied (`handwritten.design_bound`), and the JSON
-#: — in the event loop, without authentication, a thread or a pool.
+#: The least this design can do per request: the one-statement floor, the records and response
+#: built from its row with no rule applied (`handwritten.design_bound`), and the JSON — in the
+#: event loop, without authentication or threads; on PostgreSQL each request's statement is
+#: awaited on one of 8 connections (one per client connection), prepared.
 _BOUND = textwrap.dedent(
     """
+    import asyncio
+    import contextlib
     import os
-    from sqlalchemy import create_engine
+
+    from sqlalchemy import create_engine, make_url
     from starlette.applications import Starlette
     from starlette.responses import Response
     from starlette.routing import Route
@@ -92,17 +96,39 @@ _BOUND = textwrap.dedent(
         design_bound, driver_sql, whole_floor, whole_params, whole_statement,
     )
 
-    DRIVER = create_engine(os.environ["BENCH_DB"]).raw_connection().driver_connection
+    URL = make_url(os.environ["BENCH_DB"])
+    POSTGRES = URL.get_backend_name() == "postgresql"
     NOW = wire.parse_instant(os.environ["BENCH_NOW"])
-    SQL = driver_sql(whole_statement(False), False)
-    PARAMS = whole_params(os.environ["BENCH_USER"], NOW, False)
+    SQL = driver_sql(whole_statement(POSTGRES), POSTGRES)
+    PARAMS = whole_params(os.environ["BENCH_USER"], NOW, POSTGRES)
     HEADERS = {"cache-control": "private, no-store", "vary": "Authorization"}
+    IDLE = asyncio.Queue()
+    DRIVER = None if POSTGRES else create_engine(URL).raw_connection().driver_connection
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        if POSTGRES:
+            import psycopg
+
+            conninfo = URL.set(drivername="postgresql").render_as_string(hide_password=False)
+            for _ in range(8):
+                IDLE.put_nowait(await psycopg.AsyncConnection.connect(conninfo, autocommit=True))
+        yield
 
     async def dashboard(request):
-        body = wire.to_json(design_bound(whole_floor(DRIVER, SQL, PARAMS, False), NOW))
+        if POSTGRES:
+            connection = await IDLE.get()
+            try:
+                cursor = await connection.execute(SQL, PARAMS, prepare=True)
+                row = list(await cursor.fetchone())
+            finally:
+                IDLE.put_nowait(connection)
+        else:
+            row = whole_floor(DRIVER, SQL, PARAMS, False)
+        body = wire.to_json(design_bound(row, NOW))
         return Response(body.encode(), headers=HEADERS, media_type="application/json")
 
-    app = Starlette(routes=[Route("/api/v1/users/me/dashboard", dashboard)])
+    app = Starlette(routes=[Route("/api/v1/users/me/dashboard", dashboard)], lifespan=lifespan)
     """
 )
 
@@ -205,7 +231,7 @@ def measure_service(
     bound: bool = False,
 ) -> dict[str, Any]:
     """Requests/s, p50 and p99 of `serve --db` for `user_id`, and of the bare endpoint; with
-    `bound` (SQLite), of the least this design can do per request too (`_BOUND`)."""
+    `bound`, of the least this design can do per request too (`_BOUND`)."""
     env = {**os.environ, "ARTIST_DASHBOARD_JWT_SECRET": SECRET}
     env.pop("ARTIST_DASHBOARD_JWT_PUBLIC_KEY", None)
     token = subprocess.run(

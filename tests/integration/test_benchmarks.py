@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -89,23 +90,38 @@ def test_the_design_bound_builds_a_whole_dashboard(
         jsonschema.validate(wire.to_dict(bound), wire.json_schema())
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_the_service_benchmark_measures_the_design_bound_beside_the_service(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
 ) -> None:
-    """The service benchmark serves the dashboard, the bare endpoint and the design's bound
-    (SQLite), each under the same short load, and reports each one's rate against bare."""
+    """The service benchmark serves the dashboard, the bare endpoint and the design's bound,
+    each under the same short load, and reports each one's rate against bare."""
     pytest.importorskip("uvicorn", reason="the serve extra is not installed")
     from benchmarks.service import measure_service
+    from sqlalchemy import text
 
     monkeypatch.setattr(run, "DATA", tmp_path)
-    database = tmp_path / "bench.sqlite3"
-    engine = create_engine(f"sqlite:///{database}")
-    run.ensure_data(engine, 0.001)
-    run.measure_analytics(engine, 0.001, repeat=1)
-    engine.dispose()
-    results = measure_service(
-        f"sqlite:///{database}", generate.TYPICAL, seconds=1, extra=["--workers", "1"], bound=True
-    )
+    name = f"artist_dashboard_test_bench_{uuid.uuid4().hex[:12]}"
+    if database == "postgresql":
+        admin_url = request.getfixturevalue("postgres_admin_url")
+        engine = run.postgres_engine(admin_url, 0.001, name=name)
+    else:
+        engine = create_engine(f"sqlite:///{tmp_path / 'bench.sqlite3'}")
+    url = engine.url.render_as_string(hide_password=False)
+    try:
+        run.ensure_data(engine, 0.001)
+        run.measure_analytics(engine, 0.001, repeat=1)
+        engine.dispose()
+        results = measure_service(
+            url, generate.TYPICAL, seconds=1, extra=["--workers", "1"], bound=True
+        )
+    finally:
+        engine.dispose()
+        if database == "postgresql":
+            admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
     for server in ("service", "bare", "bound"):
         assert results[server]["requests_per_second"] > 0
     assert results["bound_over_bare"] > 0
