@@ -246,6 +246,45 @@ def test_two_transactions_interleaved(engine: Engine, name: str, writes: str, co
     assert_exact(engine)
 
 
+#: A writer holding a collaborator row of the post: it deletes the row, or keeps it.
+HOLDERS = {
+    "deletes the row": "DELETE FROM post_collaborators WHERE post_id = 'p' AND user_id = 'u'",
+    "keeps the row": (
+        "UPDATE post_collaborators SET user_id = 'u' WHERE post_id = 'p' AND user_id = 'u'"
+    ),
+}
+
+
+@pytest.mark.parametrize("holder_first", [True, False], ids=["holder first", "handover first"])
+@pytest.mark.parametrize("holder", list(HOLDERS))
+def test_reconcile_leaves_a_held_collaborator_row_to_its_writer(
+    engine: Engine, holder: str, holder_first: bool
+) -> None:
+    """A post changes hands while another writer holds one of its collaborator rows: the
+    handover's commit cannot bring that row's copy of the author up to date (it would wait on
+    the holder, who waits on it), so for a moment the committed copy is old. `reconcile` run
+    then reports no drift — the holder's own commit settles the row — and after it the figures
+    are exact."""
+    reset(engine, [post("p", "a"), collaborator("p", "u")])
+    held, handover = _open(engine), _open(engine)
+    checking = create_engine(engine.url, connect_args={"options": "-c lock_timeout=3s"})
+    try:
+        writes = [
+            (held, HOLDERS[holder]),
+            (handover, "UPDATE posts SET author_id = 'b' WHERE id = 'p'"),
+        ]
+        for conn, statement in writes if holder_first else writes[::-1]:
+            conn.exec_driver_sql(statement)
+        handover.commit()
+        assert reconcile(checking, fix=False).drifted == 0
+        held.commit()
+    finally:
+        held.close()
+        handover.close()
+        checking.dispose()
+    assert_exact(engine)
+
+
 # --- racing writers ------------------------------------------------------------------------
 
 POSTS = [f"p{n}" for n in range(8)]

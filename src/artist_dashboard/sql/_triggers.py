@@ -241,11 +241,12 @@ def postgres_program(conn: Connection, target: DashboardTables, aux: Aux) -> lis
             None,
             [mark, touched("OLD", c["post_id"])],
         ),
+        # Every update, even one that changes nothing: a writer that holds a collaborator row
+        # makes other settles skip it (`author_copy_repair`), so its own settle must check it.
         "collaborator_update": (
             "AFTER UPDATE",
             n["pc"],
-            f"OLD.{c['post_id']} IS DISTINCT FROM NEW.{c['post_id']}"
-            f" OR OLD.{c['user_id']} IS DISTINCT FROM NEW.{c['user_id']}",
+            None,
             [mark, touched("OLD", c["post_id"]), touched("NEW", c["post_id"])],
         ),
         "follow_insert": ("AFTER INSERT", n["follows"], None, [mark, *follow_figures("NEW", "+")]),
@@ -458,8 +459,10 @@ def author_copy_repair(s: Fragments, which_posts: str | None = None) -> str:
     """An UPDATE that brings ``post_collaborators.author_id`` in line with the post's author
     (for the posts in `which_posts`, or all).
 
-    On PostgreSQL it skips rows another writer holds rather than wait: that writer changed a
-    collaborator of the same post, and its own settle repairs them after it.
+    On PostgreSQL it skips rows another writer holds rather than wait (that writer may wait on
+    this one): a writer that inserted, updated or deleted the row settles its post at its own
+    commit and repairs it then. A row only locked (``SELECT … FOR UPDATE``) and left unchanged
+    keeps its old copy until `reconcile` repairs it.
     """
     n, p, c = s.name, s.p, s.c
     current = (
@@ -476,13 +479,26 @@ def author_copy_repair(s: Fragments, which_posts: str | None = None) -> str:
 
 
 def stale_author_copies(s: Fragments) -> str:
-    """The collaborator rows whose copy of the author is out of date, with the post's author."""
+    """The collaborator rows whose copy of the author is out of date, with the post's author.
+
+    On PostgreSQL a row another writer holds is left out: a settle skips such a row rather
+    than wait on its writer (`author_copy_repair`), so its copy stays old until that writer's
+    own settle, at its commit, brings it up to date (or the row goes) — it is in flight, not
+    drift.
+    """
     n, p, c = s.name, s.p, s.c
-    different = "IS DISTINCT FROM" if s.dialect.name == "postgresql" else "IS NOT"
+    postgres = s.dialect.name == "postgresql"
+    different = "IS DISTINCT FROM" if postgres else "IS NOT"
+    unheld = (
+        f" AND k.ctid IN (SELECT ctid FROM {n['pc']} WHERE {c['post_id']} = k.{c['post_id']}"
+        " FOR SHARE SKIP LOCKED)"
+        if postgres
+        else ""
+    )
     return (
         f"SELECT x.{p['author_id']} AS author_id FROM {n['pc']} AS k JOIN {n['posts']} AS x"
         f" ON x.{p['id']} = k.{c['post_id']}"
-        f" WHERE k.{c['author_id']} {different} x.{p['author_id']}"
+        f" WHERE k.{c['author_id']} {different} x.{p['author_id']}{unheld}"
     )
 
 
